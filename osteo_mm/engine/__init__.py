@@ -1,0 +1,2 @@
+"""Runner-side helpers (hooks)."""
+from . import hooks  # noqa: F401

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Create .venv and install osteo_mm with its pinned stack. Idempotent: when the requirement
+# files and setup.py are unchanged since the last successful run, it returns in a second.
+#   bash tools/setup_env.sh            # runtime + test dependencies
+#   PYTHON=python3.11 bash tools/setup_env.sh
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+PYTHON="${PYTHON:-python3.11}"
+command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+venv="$root/.venv"
+stamp="$venv/.osteo_mm_setup_stamp"
+want="$(cat requirements/*.txt setup.py | sha256sum | cut -d' ' -f1)"
+if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+  echo "[setup_env] .venv is up to date"
+  exit 0
+fi
+if [[ ! -x "$venv/bin/python" ]]; then
+  echo "[setup_env] creating $venv with $($PYTHON --version)"
+  "$PYTHON" -m venv "$venv"
+fi
+pip=("$venv/bin/python" -m pip install --disable-pip-version-check)
+"${pip[@]}" -q --upgrade pip wheel
+echo "[setup_env] installing pinned stack (first run: several minutes)"
+"${pip[@]}" -r requirements/runtime.txt -r requirements/tests.txt
+# Install the package itself without re-resolving its (already installed) pins.
+"${pip[@]}" --no-deps -e .
+"$venv/bin/python" -c "import osteo_mm, mmpretrain, mmcv, torch; print('[setup_env] ok: osteo_mm', osteo_mm.__version__, 'torch', torch.__version__)"
+echo "$want" > "$stamp"
