@@ -1,1 +1,2 @@
-"""datasets package."""
+"""Datasets, transforms, samplers and the built-in phantom generators."""
+from . import phantom, samplers, transforms  # noqa: F401
