@@ -5,6 +5,6 @@ MMPretrain's registries (configs do it with ``custom_imports=['osteo_mm']``).
 """
 from .version import __version__
 
-from . import datasets, engine, evaluation, models  # noqa: E402,F401  (registration)
+from . import datasets, engine, evaluation, explain, models, stats  # noqa: E402,F401
 
 __all__ = ['__version__']

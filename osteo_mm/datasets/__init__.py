@@ -1,2 +1,2 @@
 """Datasets, transforms, samplers and the built-in phantom generators."""
-from . import phantom, samplers, transforms  # noqa: F401
+from . import phantom, samplers, transforms, wrappers  # noqa: F401
