@@ -1,0 +1,75 @@
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from osteo_mm.stats.bootstrap import bootstrap_ci
+
+
+def auc_or_nan(y, p):
+    return roc_auc_score(y, p) if len(np.unique(y)) == 2 else float('nan')
+
+
+def test_ci_covers_known_mean():
+    x = np.random.default_rng(1).normal(loc=3.0, scale=1.0, size=400)
+    res = bootstrap_ci(np.mean, x, n_boot=500)
+    assert res.estimate == pytest.approx(x.mean())
+    assert res.low < 3.0 < res.high
+    # Standard error of the mean is 0.05, so the 95 % CI is about 0.2 wide.
+    assert 0.12 < res.high - res.low < 0.3
+    assert res.samples.shape == (500,) and res.n_skipped == 0
+
+
+def test_same_seed_same_result_and_paired_difference():
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 2, 200)
+    good = y + rng.normal(0, 0.5, 200)
+    bad = y + rng.normal(0, 2.0, 200)
+
+    def diff(y, a, b):
+        return auc_or_nan(y, a) - auc_or_nan(y, b)
+
+    res = bootstrap_ci(diff, y, good, bad, n_boot=300, seed=3)
+    again = bootstrap_ci(diff, y, good, bad, n_boot=300, seed=3)
+    np.testing.assert_array_equal(res.samples, again.samples)
+    assert res.estimate == pytest.approx(auc_or_nan(y, good) - auc_or_nan(y, bad))
+    assert res.low > 0  # the better model is better in (almost) every paired resample
+
+
+def test_patient_level_resampling_keeps_patients_together():
+    # Patient p has exactly 3 images, all with value p; drawing whole patients means every
+    # resample contains each value a multiple of 3 times.
+    groups = np.repeat(np.arange(20), 3)
+    values = groups.astype(float)
+
+    def check(v):
+        _, counts = np.unique(v, return_counts=True)
+        return float(np.all(counts % 3 == 0))
+
+    res = bootstrap_ci(check, values, groups=groups, n_boot=50)
+    assert res.samples.min() == 1.0
+    without = bootstrap_ci(check, values, n_boot=50)
+    assert without.samples.max() == 0.0
+
+
+def test_strata_keep_class_sizes_fixed():
+    y = np.array([0] * 30 + [1] * 5)
+    res = bootstrap_ci(np.sum, y, strata=y, n_boot=100)
+    assert np.all(res.samples == 5)
+    assert res.n_skipped == 0
+
+
+def test_degenerate_resamples_are_skipped_with_warning():
+    y = np.array([0] * 19 + [1])  # a resample misses the positive ~36 % of the time
+    p = np.linspace(0, 1, 20)
+    with pytest.warns(UserWarning, match='skipped'):
+        res = bootstrap_ci(auc_or_nan, y, p, n_boot=200)
+    assert 40 < res.n_skipped < 110
+    assert res.samples.size == 200 - res.n_skipped
+    assert np.isfinite(res.samples).all()
+
+
+def test_group_spanning_strata_and_length_mismatch_raise():
+    with pytest.raises(ValueError, match="group 'a' spans several strata"):
+        bootstrap_ci(np.mean, np.ones(4), groups=['a', 'a', 'b', 'b'], strata=[0, 1, 0, 0])
+    with pytest.raises(ValueError, match='differ in length'):
+        bootstrap_ci(np.mean, np.ones(4), np.ones(3))
