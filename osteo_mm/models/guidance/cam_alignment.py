@@ -1,0 +1,134 @@
+"""Attention guidance: differentiable Grad-CAM mass outside the ROI (in the spirit of GAIN)."""
+import math
+from typing import List, Optional, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+from .base import BaseGuidance
+
+
+def default_target_layer(backbone: nn.Module) -> str:
+    """Name the layer whose Grad-CAM is aligned, for MMPretrain ResNets and ViTs.
+
+    ResNets: the last residual stage. ViTs: ``ln1`` of the last block, because the patch tokens
+    *leaving* the last block do not reach the class token (their gradient is zero), while the
+    normalised tokens entering its attention do.
+
+    Args:
+        backbone: The classifier's backbone.
+
+    Returns:
+        The module name relative to the classifier, e.g. ``'backbone.layer4'``.
+
+    Raises:
+        ValueError: For other backbones; set ``target_layer`` in the config instead.
+    """
+    if hasattr(backbone, 'res_layers'):
+        return f'backbone.{backbone.res_layers[-1]}'
+    if hasattr(backbone, 'num_extra_tokens') and hasattr(backbone, 'layers'):
+        return f'backbone.layers.{len(backbone.layers) - 1}.ln1'
+    raise ValueError(f'No default Grad-CAM layer for {type(backbone).__name__}; '
+                     'set target_layer in the guidance config.')
+
+
+def tokens_to_grid(tokens: torch.Tensor, num_extra_tokens: int,
+                   input_size: Tuple[int, int]) -> torch.Tensor:
+    """Reshape ViT tokens (N, L, C) to a feature map (N, C, h, w), dropping the extra tokens.
+
+    Args:
+        tokens: Token sequence with the class/distillation tokens first.
+        num_extra_tokens: How many leading tokens are not patches.
+        input_size: ``(H, W)`` of the network input, to recover the grid's aspect ratio.
+
+    Returns:
+        The patch tokens as a channels-first grid.
+
+    Raises:
+        ValueError: If the patch tokens do not tile the input.
+    """
+    patches = tokens[:, num_extra_tokens:]
+    num_patches = patches.shape[1]
+    stride = math.sqrt(input_size[0] * input_size[1] / num_patches)
+    height = round(input_size[0] / stride)
+    width = num_patches // max(height, 1)
+    if height * width != num_patches:
+        raise ValueError(f'{num_patches} patch tokens do not tile an input of size {input_size}.')
+    return patches.transpose(1, 2).reshape(tokens.shape[0], -1, height, width)
+
+
+@MODELS.register_module()
+class CAMAlignmentGuidance(BaseGuidance):
+    """Penalise the share of the ground-truth class's Grad-CAM that falls outside the ROI.
+
+    The attention-guidance idea of GAIN (Li et al., CVPR 2018) -- supervise the model's
+    attention map with expert masks where they exist -- applied to a differentiable Grad-CAM
+    (Selvaraju et al., 2017) of the ground-truth class ``c`` at a target layer with activations
+    ``A`` (channels ``k``)::
+
+        alpha_k = mean_ij d y_c / d A_kij        (create_graph=True)
+        cam     = relu(sum_k alpha_k A_k)
+        R(x)    = sum(cam * (1 - m)) / (sum(cam) + eps)
+
+    where ``m`` is the ROI mask area-averaged to the CAM's grid. ``R`` is the fraction of the
+    CAM's mass outside the ROI, in [0, 1], averaged over the images that have an ROI. An image
+    whose CAM is zero everywhere has no penalty. ViT tokens are reshaped to the patch grid
+    (extra tokens dropped).
+
+    Config keys:
+        - ``type='CAMAlignmentGuidance'``
+        - ``weight`` (float): λ. Defaults to 1.0.
+        - ``target_layer`` (str, optional): Module name in the classifier whose output is the
+          activation map, e.g. ``'backbone.layer4'``; defaults to :func:`default_target_layer`.
+        - ``eps`` (float): Stabiliser of the normalisation. Defaults to 1e-6.
+
+    Args:
+        weight: The weight λ. Defaults to 1.0.
+        target_layer: Name of the hooked module. Defaults to None (see above).
+        eps: Stabiliser of the normalisation. Defaults to 1e-6.
+        init_cfg: Initialisation config. Defaults to None.
+    """
+
+    def __init__(self, weight: float = 1.0, target_layer: Optional[str] = None,
+                 eps: float = 1e-6, init_cfg: Optional[dict] = None) -> None:
+        super().__init__(weight=weight, init_cfg=init_cfg)
+        self.target_layer = target_layer
+        self.eps = eps
+
+    def penalty(self, classifier: nn.Module, inputs: torch.Tensor,
+                data_samples: List[DataSample], roi_masks: torch.Tensor,
+                has_roi: torch.Tensor) -> Tuple[tuple, torch.Tensor]:
+        """See :meth:`BaseGuidance.penalty`."""
+        name = self.target_layer or default_target_layer(classifier.backbone)
+        captured = []
+        handle = classifier.get_submodule(name).register_forward_hook(
+            lambda module, args, output: captured.append(output))
+        try:
+            feats = classifier.extract_feat(inputs)
+        finally:
+            handle.remove()
+        if len(captured) != 1 or not isinstance(captured[0], torch.Tensor):
+            raise ValueError(f'target_layer {name!r} must run once per forward and return one '
+                             'tensor.')
+        activation = captured[0]
+        missing = [i for i, sample in enumerate(data_samples) if 'gt_label' not in sample]
+        if missing:
+            raise ValueError(f'Grad-CAM guidance needs gt_label; batch indices {missing} lack it.')
+        labels = torch.cat([sample.gt_label[:1] for sample in data_samples]).to(inputs.device)
+        scores = classifier.head(feats).gather(1, labels.view(-1, 1)).squeeze(1)
+        grads, = torch.autograd.grad(scores[has_roi].sum(), activation, create_graph=True,
+                                     allow_unused=True)
+        if grads is None:
+            raise ValueError(f'The class scores do not depend on target_layer {name!r}.')
+        if activation.dim() == 3:
+            extra = getattr(classifier.backbone, 'num_extra_tokens', 0)
+            activation = tokens_to_grid(activation, extra, inputs.shape[-2:])
+            grads = tokens_to_grid(grads, extra, inputs.shape[-2:])
+        weights = grads.mean(dim=(2, 3), keepdim=True)
+        cam = F.relu((weights * activation).sum(dim=1))
+        inside = F.adaptive_avg_pool2d(roi_masks, cam.shape[-2:]).squeeze(1)
+        outside = (cam * (1.0 - inside)).flatten(1).sum(1) / (cam.flatten(1).sum(1) + self.eps)
+        return feats, outside[has_roi].mean()
