@@ -5,7 +5,7 @@ patients (clusters), keep class strata fixed, or skip resamples where the metric
 (e.g. an AUC on a resample with one class). Those three needs are why the loop is written here.
 """
 import warnings
-from typing import Callable, NamedTuple, Optional, Sequence
+from typing import Callable, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
 
@@ -16,17 +16,20 @@ SKIP_WARN_FRACTION = 0.1
 class BootstrapResult(NamedTuple):
     """Result of :func:`bootstrap_ci`.
 
+    For a scalar statistic ``estimate``, ``low`` and ``high`` are floats; for a vector-valued
+    statistic they are arrays of the statistic's shape.
+
     Attributes:
-        estimate (float): the statistic on the full (not resampled) data.
-        low (float): lower percentile-CI bound.
-        high (float): upper percentile-CI bound.
-        samples (np.ndarray): the finite bootstrap replicates, shape (n_valid,).
+        estimate (float | np.ndarray): the statistic on the full (not resampled) data.
+        low (float | np.ndarray): lower percentile-CI bound.
+        high (float | np.ndarray): upper percentile-CI bound.
+        samples (np.ndarray): the finite bootstrap replicates, shape (n_valid, *statistic shape).
         n_skipped (int): resamples skipped because the statistic was not finite.
     """
 
-    estimate: float
-    low: float
-    high: float
+    estimate: Union[float, np.ndarray]
+    low: Union[float, np.ndarray]
+    high: Union[float, np.ndarray]
     samples: np.ndarray
     n_skipped: int
 
@@ -67,7 +70,7 @@ def _resample_indices(rng: np.random.Generator, order: np.ndarray, starts: np.nd
     return order[run_start + np.arange(lengths.sum())]
 
 
-def bootstrap_ci(statistic: Callable[..., float],
+def bootstrap_ci(statistic: Callable[..., Union[float, np.ndarray]],
                  *arrays: Sequence,
                  groups: Optional[Sequence] = None,
                  strata: Optional[Sequence] = None,
@@ -83,9 +86,12 @@ def bootstrap_ci(statistic: Callable[..., float],
     separately so its size stays fixed. Resamples where the statistic is NaN or infinite are
     skipped and counted; a warning is issued when more than 10 % are skipped.
 
+    ``statistic`` may also return a fixed-shape array (e.g. accuracy, sensitivity and specificity
+    at once, or a ROC curve on a grid); a resample is then skipped when any element is not finite.
+
     Args:
-        statistic (Callable): maps the resampled arrays to a float. Return NaN where the
-            statistic is undefined (e.g. one class only) rather than raising.
+        statistic (Callable): maps the resampled arrays to a float or a fixed-shape array.
+            Return NaN where the statistic is undefined (e.g. one class only) rather than raising.
         *arrays (Sequence): array-likes with the same length along axis 0.
         groups (Sequence, optional): cluster id per observation (e.g. ``patient_id``).
         strata (Sequence, optional): stratum per observation; with ``groups`` every group must lie
@@ -130,18 +136,21 @@ def bootstrap_ci(statistic: Callable[..., float],
 
     layout = _cluster_layout(np.arange(n) if groups is None else groups, strata)
     rng = np.random.default_rng(seed)
-    estimate = float(statistic(*arrays))
-    replicates = np.empty(n_boot)
+    estimate = np.asarray(statistic(*arrays), dtype=float)
+    replicates = np.empty((n_boot, *estimate.shape))
     for b in range(n_boot):
         idx = _resample_indices(rng, *layout)
         replicates[b] = statistic(*(a[idx] for a in arrays))
-    finite = np.isfinite(replicates)
+    finite = np.isfinite(replicates.reshape(n_boot, -1)).all(axis=1)
     n_skipped = int(n_boot - finite.sum())
     samples = replicates[finite]
     if n_skipped > SKIP_WARN_FRACTION * n_boot:
         warnings.warn(f'bootstrap_ci skipped {n_skipped}/{n_boot} resamples with a non-finite '
                       'statistic (e.g. a single class); consider strata=labels', stacklevel=2)
-    if samples.size == 0:
-        return BootstrapResult(estimate, float('nan'), float('nan'), samples, n_skipped)
-    low, high = np.percentile(samples, [50 * alpha, 100 - 50 * alpha])
-    return BootstrapResult(estimate, float(low), float(high), samples, n_skipped)
+    if len(samples):
+        low, high = np.percentile(samples, [50 * alpha, 100 - 50 * alpha], axis=0)
+    else:
+        low = high = np.full(estimate.shape, np.nan)
+    if estimate.ndim == 0:
+        return BootstrapResult(float(estimate), float(low), float(high), samples, n_skipped)
+    return BootstrapResult(estimate, low, high, samples, n_skipped)

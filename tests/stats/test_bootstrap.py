@@ -1,12 +1,17 @@
 import numpy as np
 import pytest
-from sklearn.metrics import roc_auc_score
+from scipy.stats import rankdata
 
 from osteo_mm.stats.bootstrap import bootstrap_ci
 
 
 def auc_or_nan(y, p):
-    return roc_auc_score(y, p) if len(np.unique(y)) == 2 else float('nan')
+    """Mann-Whitney AUC; NaN when a resample holds one class only."""
+    pos = y == 1
+    m, n = pos.sum(), (~pos).sum()
+    if m == 0 or n == 0:
+        return float('nan')
+    return (rankdata(p)[pos].sum() - m * (m + 1) / 2) / (m * n)
 
 
 def test_ci_covers_known_mean():
@@ -73,3 +78,11 @@ def test_group_spanning_strata_and_length_mismatch_raise():
         bootstrap_ci(np.mean, np.ones(4), groups=['a', 'a', 'b', 'b'], strata=[0, 1, 0, 0])
     with pytest.raises(ValueError, match='differ in length'):
         bootstrap_ci(np.mean, np.ones(4), np.ones(3))
+
+
+def test_vector_statistic_gives_elementwise_bounds():
+    x = np.random.default_rng(4).normal(size=(300, 2)) + np.array([0.0, 10.0])
+    res = bootstrap_ci(lambda a: a.mean(axis=0), x, n_boot=200)
+    assert res.samples.shape == (200, 2)
+    assert res.low.shape == res.high.shape == (2,)
+    assert res.low[0] < 0.0 < res.high[0] and res.low[1] < 10.0 < res.high[1]
