@@ -1,0 +1,460 @@
+"""Causality scores: how well a saliency map agrees with an expert region.
+
+All functions are pure and vectorised over a batch: ``cams`` is an ``(N, H, W)`` array of
+non-negative saliency maps and ``masks`` an ``(N, H, W)`` array of expert regions (non-zero = ROI),
+both in the same (network-input) coordinates. Every score is per image; an image whose mask is
+empty (or full, where a background is needed) scores ``NaN``.
+
+Rank-based scores (saliency AUROC, relevance rank accuracy, Otsu and top-k binarisation) work on
+maps quantised to ``n_levels`` grey levels after per-map min-max scaling. Quantising makes ties
+explicit (tied pixels share credit equally, the expected value under random tie-breaking) and
+turns every score into a per-image histogram computation, which is what makes 1,000 maps at
+224 px take well under a second instead of a sort per map.
+
+:class:`CausalityMetric` lets MMEngine's test loop report the batch means next to accuracy/AUC.
+"""
+from typing import Dict, List, Optional, Sequence
+
+import cv2
+import numpy as np
+import torch
+from mmengine.evaluator import BaseMetric
+from mmpretrain.registry import METRICS
+from scipy.stats import spearmanr
+
+DEFAULT_LEVELS = 1024
+
+
+def _check_pair(cams: np.ndarray, masks: np.ndarray) -> tuple:
+    """Validate a batch of maps and masks.
+
+    Returns:
+        tuple: float32 maps, bool masks, and the per-map minima and maxima.
+    """
+    cams = np.asarray(cams, dtype=np.float32)
+    masks = np.asarray(masks) != 0
+    if cams.ndim != 3:
+        raise ValueError(f'cams must have shape (N, H, W), got {cams.shape}')
+    if cams.shape != masks.shape:
+        raise ValueError(f'cams {cams.shape} and masks {masks.shape} differ in shape')
+    lo, hi = cams.min(axis=(1, 2)), cams.max(axis=(1, 2))
+    bad = ~np.isfinite(lo) | ~np.isfinite(hi) | (lo < 0)
+    if bad.any():
+        raise ValueError(f'cams at batch indices {np.flatnonzero(bad).tolist()} contain '
+                         'negative or non-finite values')
+    return cams, masks, lo, hi
+
+
+def _nan_where(values: np.ndarray, invalid: np.ndarray) -> np.ndarray:
+    return np.where(invalid, np.nan, values)
+
+
+def _quantize(cams: np.ndarray, lo: np.ndarray, hi: np.ndarray, n_levels: int) -> np.ndarray:
+    span = hi - lo
+    scale = np.divide(n_levels - 1, span, out=np.zeros_like(span), where=span > 0)
+    levels = cams - lo[:, None, None]
+    levels *= scale[:, None, None]
+    levels += 0.5
+    return levels.astype(np.int32)
+
+
+def quantize(cams: np.ndarray, n_levels: int = DEFAULT_LEVELS) -> np.ndarray:
+    """Quantise each map to integer levels ``0 .. n_levels - 1`` after min-max scaling.
+
+    A constant map becomes all zeros (every pixel tied).
+
+    Args:
+        cams (np.ndarray): ``(N, H, W)`` maps.
+        n_levels (int): Number of grey levels. Defaults to 1024.
+
+    Returns:
+        np.ndarray: ``(N, H, W)`` int32 levels.
+    """
+    cams = np.asarray(cams, dtype=np.float32)
+    return _quantize(cams, cams.min(axis=(1, 2)), cams.max(axis=(1, 2)), n_levels)
+
+
+def _level_histograms(levels: np.ndarray, masks: np.ndarray, n_levels: int) -> tuple:
+    """Per-image histograms of all pixels and of ROI pixels, shape ``(N, n_levels)`` each.
+
+    ``levels`` is consumed (overwritten) to avoid copies of the whole batch.
+    """
+    n = levels.shape[0]
+    levels *= 2
+    levels += masks
+    levels += (np.arange(n, dtype=np.int32) * (2 * n_levels))[:, None, None]
+    both = np.bincount(levels.ravel(), minlength=2 * n * n_levels).reshape(n, n_levels, 2)
+    return both.sum(axis=2), both[:, :, 1]
+
+
+def _histograms(cams: np.ndarray, masks: np.ndarray, n_levels: int) -> tuple:
+    """Validate the batch and return its all-pixel and ROI histograms."""
+    cams, masks, lo, hi = _check_pair(cams, masks)
+    return _level_histograms(_quantize(cams, lo, hi, n_levels), masks, n_levels)
+
+
+def roi_area_share(masks: np.ndarray) -> np.ndarray:
+    """Fraction of the image covered by the ROI: the chance level of the pointing games.
+
+    Args:
+        masks (np.ndarray): ``(N, H, W)`` expert masks.
+
+    Returns:
+        np.ndarray: ``(N,)`` area shares in ``[0, 1]``.
+    """
+    masks = np.asarray(masks)
+    return np.count_nonzero(masks, axis=(1, 2)) / (masks.shape[1] * masks.shape[2])
+
+
+def pointing_game(cams: np.ndarray, masks: np.ndarray, tolerance: int = 0) -> np.ndarray:
+    """Pointing game hit (Zhang et al., "Top-down Neural Attention by Excitation Backprop",
+    ECCV 2016): a hit when the map's maximum lies within ``tolerance`` pixels of the ROI
+    (the paper uses 15 px at the original resolution).
+
+    Where several pixels share the maximum, the score is the fraction of them that hit, i.e. the
+    expected hit under random tie-breaking (a uniform map scores the dilated ROI's area share).
+
+    Args:
+        cams (np.ndarray): ``(N, H, W)`` non-negative maps.
+        masks (np.ndarray): ``(N, H, W)`` expert masks.
+        tolerance (int): Hit radius around the ROI in pixels. Defaults to 0.
+
+    Returns:
+        np.ndarray: ``(N,)`` hits in ``[0, 1]``; NaN for an empty mask.
+    """
+    cams, masks, _, hi = _check_pair(cams, masks)
+    return _pointing(cams, masks, hi, tolerance)
+
+
+def _pointing(cams: np.ndarray, masks: np.ndarray, hi: np.ndarray, tolerance: int) -> np.ndarray:
+    if tolerance < 0:
+        raise ValueError(f'tolerance must be >= 0, got {tolerance}')
+    if tolerance > 0:
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
+                                           (2 * tolerance + 1, 2 * tolerance + 1))
+        masks = np.stack([cv2.dilate(m.astype(np.uint8), kernel) for m in masks]) != 0
+    peaks = cams == hi[:, None, None]
+    hits = np.count_nonzero(peaks & masks, axis=(1, 2)) / np.count_nonzero(peaks, axis=(1, 2))
+    return _nan_where(hits, ~masks.any(axis=(1, 2)))
+
+
+def energy_pointing_game(cams: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """Energy-based pointing game (Wang et al., "Score-CAM", CVPR Workshops 2020):
+    the share of the map's total mass that falls inside the ROI. Chance level (a uniform map) is
+    the ROI's area share, see :func:`roi_area_share`.
+
+    Args:
+        cams (np.ndarray): ``(N, H, W)`` non-negative maps.
+        masks (np.ndarray): ``(N, H, W)`` expert masks.
+
+    Returns:
+        np.ndarray: ``(N,)`` energy shares; NaN for an empty mask or an all-zero map.
+    """
+    cams, masks, _, _ = _check_pair(cams, masks)
+    return _energy(cams, masks)
+
+
+def _energy(cams: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    total = cams.sum(axis=(1, 2)).astype(np.float64)
+    inside = np.where(masks, cams, 0).sum(axis=(1, 2)).astype(np.float64)
+    share = np.divide(inside, total, out=np.zeros_like(total), where=total > 0)
+    return _nan_where(share, (total <= 0) | ~masks.any(axis=(1, 2)))
+
+
+def _otsu_levels(hist: np.ndarray) -> np.ndarray:
+    """Otsu's threshold per histogram row (Otsu, IEEE Trans. SMC 1979).
+
+    Hand-written because scikit-image is not a dependency and OpenCV's Otsu works on one uint8
+    image at a time; this form keeps all ``n_levels`` and runs on the whole batch at once.
+    Returns the first level of the upper class; a constant map gets level 1 (empty foreground).
+    """
+    n_levels = hist.shape[1]
+    prob = hist / hist.sum(axis=1, keepdims=True)
+    omega = np.cumsum(prob, axis=1)[:, :-1]
+    mu = np.cumsum(prob * np.arange(n_levels), axis=1)[:, :-1]
+    mu_total = mu[:, -1:] + prob[:, -1:] * (n_levels - 1)
+    denom = omega * (1 - omega)
+    between = np.divide((mu_total * omega - mu) ** 2, denom, out=np.zeros_like(denom),
+                        where=denom > 0)
+    return between.argmax(axis=1) + 1
+
+
+def _top_levels(hist: np.ndarray, fraction: float) -> np.ndarray:
+    """Lowest level whose upper tail holds at least ``fraction`` of the pixels (ties included)."""
+    if not 0 < fraction <= 1:
+        raise ValueError(f'top fraction must be in (0, 1], got {fraction}')
+    upper = np.cumsum(hist[:, ::-1], axis=1)[:, ::-1]
+    need = np.ceil(fraction * hist.sum(axis=1, keepdims=True))
+    return (upper >= need).sum(axis=1) - 1
+
+
+def _threshold_levels(hist: np.ndarray, method: str, top_fraction: float) -> np.ndarray:
+    if method == 'otsu':
+        return _otsu_levels(hist)
+    if method == 'topk':
+        return _top_levels(hist, top_fraction)
+    raise ValueError(f"binarisation method must be 'otsu' or 'topk', got {method!r}")
+
+
+def binarize(cams: np.ndarray, method: str = 'otsu', top_fraction: float = 0.2,
+             n_levels: int = DEFAULT_LEVELS) -> np.ndarray:
+    """Binarise saliency maps: Otsu's threshold, or the top ``top_fraction`` of pixels.
+
+    Args:
+        cams (np.ndarray): ``(N, H, W)`` maps.
+        method (str): ``'otsu'`` or ``'topk'``. Defaults to ``'otsu'``.
+        top_fraction (float): Pixel share kept by ``'topk'`` (pixels tied at the cut are all
+            kept). Defaults to 0.2.
+        n_levels (int): Quantisation levels. Defaults to 1024.
+
+    Returns:
+        np.ndarray: ``(N, H, W)`` bool masks.
+    """
+    levels = quantize(cams, n_levels)
+    hist = np.stack([np.bincount(row.ravel(), minlength=n_levels) for row in levels])
+    cut = _threshold_levels(hist, method, top_fraction)
+    return levels >= cut[:, None, None]
+
+
+def _overlap_scores(hist: np.ndarray, roi_hist: np.ndarray, cut: np.ndarray) -> tuple:
+    """IoU and Dice of ``levels >= cut`` with the ROI, from the histograms."""
+    above = np.arange(hist.shape[1])[None] >= cut[:, None]
+    pred = (hist * above).sum(axis=1)
+    inter = (roi_hist * above).sum(axis=1)
+    roi = roi_hist.sum(axis=1)
+    union = pred + roi - inter
+    iou = np.divide(inter, union, out=np.zeros(len(cut)), where=union > 0)
+    dice = np.divide(2 * inter, pred + roi, out=np.zeros(len(cut)), where=pred + roi > 0)
+    return _nan_where(iou, roi == 0), _nan_where(dice, roi == 0)
+
+
+def iou_dice(cams: np.ndarray, masks: np.ndarray, method: str = 'otsu',
+             top_fraction: float = 0.2, n_levels: int = DEFAULT_LEVELS) -> tuple:
+    """Intersection over union and Dice coefficient of the binarised map (see :func:`binarize`)
+    with the ROI, as used for weakly supervised localisation (e.g. Zhou et al., "Learning Deep
+    Features for Discriminative Localization", CVPR 2016).
+
+    Args:
+        cams (np.ndarray): ``(N, H, W)`` non-negative maps.
+        masks (np.ndarray): ``(N, H, W)`` expert masks.
+        method (str): ``'otsu'`` or ``'topk'``. Defaults to ``'otsu'``.
+        top_fraction (float): Pixel share kept by ``'topk'``. Defaults to 0.2.
+        n_levels (int): Quantisation levels. Defaults to 1024.
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: ``(N,)`` IoU and ``(N,)`` Dice; NaN for an empty mask.
+    """
+    hist, roi_hist = _histograms(cams, masks, n_levels)
+    return _overlap_scores(hist, roi_hist, _threshold_levels(hist, method, top_fraction))
+
+
+def _auroc_from_hist(hist: np.ndarray, roi_hist: np.ndarray) -> np.ndarray:
+    """Mann-Whitney AUROC per row with ties counted one half."""
+    bg_hist = hist - roi_hist
+    bg_below = np.cumsum(bg_hist, axis=1) - bg_hist
+    n_roi = roi_hist.sum(axis=1)
+    n_bg = bg_hist.sum(axis=1)
+    wins = (roi_hist * (bg_below + 0.5 * bg_hist)).sum(axis=1)
+    pairs = n_roi * n_bg
+    auc = np.divide(wins, pairs, out=np.zeros(len(hist)), where=pairs > 0)
+    return _nan_where(auc, pairs == 0)
+
+
+def saliency_auroc(cams: np.ndarray, masks: np.ndarray,
+                   n_levels: int = DEFAULT_LEVELS) -> np.ndarray:
+    """Saliency AUROC: the probability that a random ROI pixel has a higher map value than a
+    random background pixel (ties count one half), i.e. the ROC AUC of the map as a pixel
+    classifier of the expert mask (Mann-Whitney form, Hanley & McNeil, Radiology 1982; used for
+    saliency vs. segmentation in Saporta et al., Nature Machine Intelligence 2022).
+
+    Args:
+        cams (np.ndarray): ``(N, H, W)`` non-negative maps.
+        masks (np.ndarray): ``(N, H, W)`` expert masks.
+        n_levels (int): Quantisation levels. Defaults to 1024.
+
+    Returns:
+        np.ndarray: ``(N,)`` AUROC in ``[0, 1]`` (0.5 = chance); NaN for an empty or full mask.
+    """
+    hist, roi_hist = _histograms(cams, masks, n_levels)
+    return _auroc_from_hist(hist, roi_hist)
+
+
+def _rank_accuracy_from_hist(hist: np.ndarray, roi_hist: np.ndarray) -> np.ndarray:
+    """Share of ROI pixels among the K most relevant pixels, K = ROI size; ties shared."""
+    k = roi_hist.sum(axis=1)
+    upper = np.cumsum(hist[:, ::-1], axis=1)[:, ::-1]
+    roi_upper = np.cumsum(roi_hist[:, ::-1], axis=1)[:, ::-1]
+    cut = np.maximum((upper >= k[:, None]).sum(axis=1) - 1, 0)
+    rows = np.arange(len(k))
+    above = upper[rows, cut] - hist[rows, cut]
+    roi_above = roi_upper[rows, cut] - roi_hist[rows, cut]
+    tied_share = np.divide(roi_hist[rows, cut], hist[rows, cut], out=np.zeros(len(k)),
+                           where=hist[rows, cut] > 0)
+    hits = roi_above + (k - above) * tied_share
+    acc = np.divide(hits, k, out=np.zeros(len(k)), where=k > 0)
+    return _nan_where(acc, k == 0)
+
+
+def relevance_rank_accuracy(cams: np.ndarray, masks: np.ndarray,
+                            n_levels: int = DEFAULT_LEVELS) -> np.ndarray:
+    """Relevance rank accuracy (Arras et al., "CLEVR-XAI", Information Fusion 2022): with K the
+    number of ROI pixels, the share of the K highest-valued pixels that lie inside the ROI.
+    Pixels tied at the cut share credit equally; chance level is the ROI's area share.
+
+    Args:
+        cams (np.ndarray): ``(N, H, W)`` non-negative maps.
+        masks (np.ndarray): ``(N, H, W)`` expert masks.
+        n_levels (int): Quantisation levels. Defaults to 1024.
+
+    Returns:
+        np.ndarray: ``(N,)`` accuracies in ``[0, 1]``; NaN for an empty mask.
+    """
+    hist, roi_hist = _histograms(cams, masks, n_levels)
+    return _rank_accuracy_from_hist(hist, roi_hist)
+
+
+def spearman_correlation(cams: np.ndarray, heatmaps: np.ndarray) -> np.ndarray:
+    """Spearman rank correlation between each map and an expert heatmap (graded, not binary,
+    annotations; e.g. radiologist eye-tracking maps in Karargyris et al., Sci. Data 2021).
+
+    Args:
+        cams (np.ndarray): ``(N, H, W)`` maps.
+        heatmaps (np.ndarray): ``(N, H, W)`` expert heatmaps.
+
+    Returns:
+        np.ndarray: ``(N,)`` correlations in ``[-1, 1]``; NaN where either map is constant.
+    """
+    cams = np.asarray(cams, dtype=np.float64)
+    heatmaps = np.asarray(heatmaps, dtype=np.float64)
+    if cams.ndim != 3 or cams.shape != heatmaps.shape:
+        raise ValueError(f'cams {cams.shape} and heatmaps {heatmaps.shape} must both be '
+                         '(N, H, W)')
+    out = np.full(len(cams), np.nan)
+    for i, (cam, heat) in enumerate(zip(cams, heatmaps)):
+        if np.ptp(cam) > 0 and np.ptp(heat) > 0:
+            out[i] = spearmanr(cam.ravel(), heat.ravel()).statistic
+    return out
+
+
+def boxes_to_mask(boxes: np.ndarray, shape: Sequence[int]) -> np.ndarray:
+    """Rasterise expert boxes (NIH ``BBox_List`` style after conversion to ``x1, y1, x2, y2``)
+    into a mask: pixel ``(i, j)`` (centre ``x=j, y=i``) is inside when
+    ``x1 <= j <= x2`` and ``y1 <= i <= y2``.
+
+    Args:
+        boxes (np.ndarray): ``(K, 4)`` boxes ``x1, y1, x2, y2`` in pixel coordinates.
+        shape (Sequence[int]): ``(H, W)`` of the mask.
+
+    Returns:
+        np.ndarray: ``(H, W)`` uint8 mask (0/1).
+    """
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    if (boxes[:, 2] < boxes[:, 0]).any() or (boxes[:, 3] < boxes[:, 1]).any():
+        raise ValueError(f'boxes must be x1, y1, x2, y2 with x2 >= x1 and y2 >= y1: {boxes}')
+    ys = np.arange(shape[0])[None, :, None]
+    xs = np.arange(shape[1])[None, None, :]
+    inside = ((xs >= boxes[:, 0, None, None]) & (xs <= boxes[:, 2, None, None])
+              & (ys >= boxes[:, 1, None, None]) & (ys <= boxes[:, 3, None, None]))
+    return inside.any(axis=0).astype(np.uint8)
+
+
+def causality_scores(cams: np.ndarray, masks: np.ndarray, tolerance: int = 0,
+                     top_fraction: float = 0.2,
+                     n_levels: int = DEFAULT_LEVELS) -> Dict[str, np.ndarray]:
+    """All binary-ROI causality scores at once (histograms shared between them).
+
+    Args:
+        cams (np.ndarray): ``(N, H, W)`` non-negative maps.
+        masks (np.ndarray): ``(N, H, W)`` expert masks.
+        tolerance (int): Pointing-game tolerance in pixels. Defaults to 0.
+        top_fraction (float): Pixel share for the top-k binarisation. Defaults to 0.2.
+        n_levels (int): Quantisation levels. Defaults to 1024.
+
+    Returns:
+        dict[str, np.ndarray]: ``(N,)`` arrays named ``roi_area_share`` (chance level),
+        ``pointing_game``, ``energy_pointing_game``, ``iou_otsu``, ``dice_otsu``,
+        ``iou_top<p>``, ``dice_top<p>`` (``p`` = percent), ``saliency_auroc`` and
+        ``relevance_rank_accuracy``.
+    """
+    cams, masks, lo, hi = _check_pair(cams, masks)
+    scores = {
+        'roi_area_share': _nan_where(roi_area_share(masks), ~masks.any(axis=(1, 2))),
+        'pointing_game': _pointing(cams, masks, hi, tolerance),
+        'energy_pointing_game': _energy(cams, masks),
+    }
+    hist, roi_hist = _level_histograms(_quantize(cams, lo, hi, n_levels), masks, n_levels)
+    percent = f'{100 * top_fraction:g}'
+    for name, cut in (('otsu', _otsu_levels(hist)),
+                      (f'top{percent}', _top_levels(hist, top_fraction))):
+        scores[f'iou_{name}'], scores[f'dice_{name}'] = _overlap_scores(hist, roi_hist, cut)
+    scores['saliency_auroc'] = _auroc_from_hist(hist, roi_hist)
+    scores['relevance_rank_accuracy'] = _rank_accuracy_from_hist(hist, roi_hist)
+    return scores
+
+
+@METRICS.register_module()
+class CausalityMetric(BaseMetric):
+    """Mean causality scores of stored saliency maps against expert ROI masks.
+
+    MMEngine's test loop runs under ``torch.no_grad()`` and metrics never see the model, so the
+    maps must already be in the data samples: use ``model=dict(type='CAMClassifier', ...)``,
+    which stores ``cam`` next to ``roi_mask`` (both network-input coordinates). Samples without
+    an ROI (``has_roi=False``) are counted but not scored.
+
+    Config keys:
+        - ``type='CausalityMetric'``
+        - ``tolerance`` (int): pointing-game tolerance in pixels. Defaults to 0.
+        - ``top_fraction`` (float): pixel share for top-k IoU/Dice. Defaults to 0.2.
+        - ``n_levels`` (int): quantisation levels. Defaults to 1024.
+        - ``collect_device``, ``prefix``: as in :class:`mmengine.evaluator.BaseMetric`;
+          ``prefix`` defaults to ``'causality'``.
+
+    Example:
+        >>> val_evaluator = [dict(type='AUC'), dict(type='CausalityMetric', tolerance=4)]
+    """
+
+    default_prefix = 'causality'
+
+    def __init__(self, tolerance: int = 0, top_fraction: float = 0.2,
+                 n_levels: int = DEFAULT_LEVELS, collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.tolerance = tolerance
+        self.top_fraction = top_fraction
+        self.n_levels = n_levels
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        """Score each sample's stored ``cam`` against its ``roi_mask``.
+
+        Args:
+            data_batch: Unused.
+            data_samples (Sequence[dict]): Predicted samples as dicts.
+        """
+        for sample in data_samples:
+            if 'cam' not in sample:
+                raise KeyError(f"sample {sample.get('img_id', '?')} has no 'cam': test with "
+                               "model type 'CAMClassifier' to compute saliency maps")
+            if not sample.get('has_roi', 'roi_mask' in sample):
+                self.results.append(None)
+                continue
+            cam = torch.as_tensor(sample['cam']).float().cpu().numpy()[None]
+            mask = torch.as_tensor(sample['roi_mask']).cpu().numpy()[None]
+            scores = causality_scores(cam, mask, self.tolerance, self.top_fraction,
+                                      self.n_levels)
+            self.results.append({k: float(v[0]) for k, v in scores.items()})
+
+    def compute_metrics(self, results: List[Optional[dict]]) -> Dict[str, float]:
+        """Average every score over the samples that have an ROI (NaNs ignored).
+
+        Args:
+            results (list): Per-sample score dicts (None for samples without ROI).
+
+        Returns:
+            dict[str, float]: Mean scores plus ``num_scored``.
+        """
+        scored = [r for r in results if r is not None]
+        metrics = {'num_scored': float(len(scored))}
+        for key in (scored[0] if scored else {}):
+            values = np.array([r[key] for r in scored], dtype=np.float64)
+            metrics[key] = float(np.nanmean(values)) if np.isfinite(values).any() else np.nan
+        return metrics

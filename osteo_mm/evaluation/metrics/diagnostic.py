@@ -1,0 +1,460 @@
+"""Binary and multi-class diagnostic metrics with patient-level bootstrap CIs.
+
+MMPretrain ships accuracy/precision/recall but no ROC-AUC, sensitivity/specificity, threshold
+selection or confidence intervals; these metrics add them. AUCs come from scikit-learn; the
+threshold metrics are computed from confusion counts with NumPy because the bootstrap evaluates
+them thousands of times (tests check they equal scikit-learn's values).
+
+Operating threshold (binary): the validation metric (``threshold='youden'``) picks the threshold
+that maximises Youden's J = sensitivity + specificity - 1 on the validation set, stores it in the
+MMEngine ``MessageHub`` runtime info (key ``'youden_threshold'``) and, if ``threshold_file`` is
+set, in a JSON file. The test metric (``threshold='from_val'``) reads it back, from the file if
+given, otherwise from the runtime info of the same process, and keeps it *fixed*.
+"""
+import json
+import os
+import os.path as osp
+import tempfile
+import warnings
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import MessageHub
+from mmpretrain.registry import METRICS
+from sklearn.metrics import average_precision_score, confusion_matrix, roc_auc_score, roc_curve
+
+from osteo_mm.stats.bootstrap import bootstrap_ci
+
+#: Key of the validation Youden threshold in the MessageHub runtime info.
+THRESHOLD_INFO_KEY = 'youden_threshold'
+
+
+def _ratio(num: float, den: float) -> float:
+    """``num / den``, NaN when the denominator is zero (sklearn's ``zero_division=nan``)."""
+    return float(num) / den if den else float('nan')
+
+
+def _mean_defined(values: Sequence[float]) -> float:
+    """Mean of the finite values (NaN if none), as sklearn's balanced accuracy averages only
+    over the classes present in the ground truth."""
+    finite = [v for v in values if np.isfinite(v)]
+    return float(np.mean(finite)) if finite else float('nan')
+
+
+def confusion_counts(scores: np.ndarray, labels: np.ndarray,
+                     threshold: float) -> Tuple[int, int, int, int]:
+    """Binary confusion counts; a score ``>= threshold`` is a positive call (as in roc_curve).
+
+    Args:
+        scores (np.ndarray): Positive-class scores, shape (N,).
+        labels (np.ndarray): 0/1 ground truth, shape (N,).
+        threshold (float): Decision threshold.
+
+    Returns:
+        tuple[int, int, int, int]: ``tp, fp, tn, fn``.
+    """
+    pred = scores >= threshold
+    truth = labels == 1
+    tp = int(np.sum(pred & truth))
+    fp = int(np.sum(pred & ~truth))
+    fn = int(np.sum(~pred & truth))
+    return tp, fp, len(labels) - tp - fp - fn, fn
+
+
+#: Threshold metrics as functions of ``(tp, fp, tn, fn)``; undefined values are NaN.
+THRESHOLD_METRICS: Dict[str, Callable[[int, int, int, int], float]] = dict(
+    accuracy=lambda tp, fp, tn, fn: _ratio(tp + tn, tp + fp + tn + fn),
+    balanced_accuracy=lambda tp, fp, tn, fn: _mean_defined([_ratio(tp, tp + fn),
+                                                            _ratio(tn, tn + fp)]),
+    sensitivity=lambda tp, fp, tn, fn: _ratio(tp, tp + fn),
+    specificity=lambda tp, fp, tn, fn: _ratio(tn, tn + fp),
+    ppv=lambda tp, fp, tn, fn: _ratio(tp, tp + fp),
+    npv=lambda tp, fp, tn, fn: _ratio(tn, tn + fn),
+    f1=lambda tp, fp, tn, fn: _ratio(2 * tp, 2 * tp + fp + fn),
+)
+
+
+def binary_auc(labels: np.ndarray, scores: np.ndarray, average_precision: bool = False,
+               warn: bool = True) -> float:
+    """ROC-AUC (or PR-AUC as average precision) with a NaN for single-class input.
+
+    Args:
+        labels (np.ndarray): 0/1 ground truth, shape (N,).
+        scores (np.ndarray): Positive-class scores, shape (N,).
+        average_precision (bool): Return sklearn's average precision (step-wise PR-AUC)
+            instead of the ROC-AUC. Defaults to False.
+        warn (bool): Warn when only one class is present. Defaults to True.
+
+    Returns:
+        float: The AUC, or NaN when ``labels`` holds only one class.
+    """
+    if len(np.unique(labels)) < 2:
+        if warn:
+            warnings.warn('only one class present in the labels: AUC is undefined (NaN)',
+                          stacklevel=2)
+        return float('nan')
+    fn = average_precision_score if average_precision else roc_auc_score
+    return float(fn(labels, scores))
+
+
+def patient_groups(patient_ids: Sequence[str]) -> Optional[np.ndarray]:
+    """Bootstrap clusters from patient ids; images without an id form their own cluster.
+
+    Args:
+        patient_ids (Sequence[str]): One id per image, ``''`` when unknown.
+
+    Returns:
+        np.ndarray | None: Cluster id per image, or None (image-level resampling) when no
+        image has a patient id.
+    """
+    if not any(patient_ids):
+        return None
+    return np.array([pid if pid else f'__image_{i}' for i, pid in enumerate(patient_ids)],
+                    dtype=object)
+
+
+def add_ci(metrics: Dict[str, float], key: str, statistic: Callable[..., float],
+           arrays: Sequence[np.ndarray], groups: Optional[np.ndarray], n_boot: int,
+           alpha: float, seed: int) -> None:
+    """Add ``<key>_ci_low`` and ``<key>_ci_high`` from a (patient-level) percentile bootstrap.
+
+    Args:
+        metrics (dict): Metric dict to update in place.
+        key (str): Name of the metric whose CI is computed.
+        statistic (Callable): Maps the resampled ``arrays`` to the metric value.
+        arrays (Sequence[np.ndarray]): Per-image arrays resampled together.
+        groups (np.ndarray, optional): Patient cluster per image.
+        n_boot (int): Number of bootstrap resamples.
+        alpha (float): 1 - confidence level.
+        seed (int): Bootstrap seed; every key uses the same resamples.
+    """
+    with warnings.catch_warnings():
+        # Single-class resamples are expected; bootstrap_ci counts and reports them.
+        warnings.simplefilter('ignore', UserWarning)
+        result = bootstrap_ci(statistic, *arrays, groups=groups, n_boot=n_boot, alpha=alpha,
+                              seed=seed)
+    metrics[f'{key}_ci_low'] = result.low
+    metrics[f'{key}_ci_high'] = result.high
+
+
+def _atomic_json(obj: dict, path: str) -> None:
+    """Write ``obj`` as JSON to ``path`` via a temporary file and ``os.replace``."""
+    directory = osp.dirname(osp.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, suffix='.tmp')
+    with os.fdopen(fd, 'w') as f:
+        json.dump(obj, f, indent=2)
+    os.replace(tmp, path)
+
+
+def _gt_label(sample: dict) -> int:
+    """The single ground-truth class index of a data-sample dict."""
+    label = np.asarray(sample['gt_label'].cpu() if hasattr(sample['gt_label'], 'cpu')
+                       else sample['gt_label']).reshape(-1)
+    if label.size != 1:
+        raise ValueError(f'image {sample.get("img_id", "?")!r}: expected one gt_label, '
+                         f'got {label.tolist()}')
+    return int(label[0])
+
+
+@METRICS.register_module()
+class BinaryDiagnosticMetric(BaseMetric):
+    """Screening metrics for a binary task at 0.5 and at a validation-chosen threshold.
+
+    Reports ``roc_auc``, ``pr_auc`` (average precision) and, at each threshold, ``accuracy``,
+    ``balanced_accuracy``, ``sensitivity``, ``specificity``, ``ppv``, ``npv`` and ``f1`` as
+    ``<name>@0.5`` and ``<name>@youden`` (or ``<name>@<float>`` for a fixed float threshold),
+    plus ``threshold`` (the operating threshold used) and, when ``n_boot > 0``,
+    ``<key>_ci_low``/``<key>_ci_high`` 95 % bootstrap CIs (patient-level when the samples carry
+    ``patient_id``; the threshold is held fixed inside the bootstrap). Values are fractions in
+    [0, 1]; undefined values (e.g. PPV with no positive call) are NaN. A score ``>= threshold``
+    is a positive call.
+
+    Config keys:
+        pos_label (int): Index of the positive class in ``pred_score``/``gt_label``
+            (1 = ``'osteoporosis'`` in the binary task). Ignored for one-score heads.
+            Defaults to 1.
+        threshold (str | float): ``'youden'`` (choose on these data: use in ``val_evaluator``),
+            ``'from_val'`` (read the validation threshold: use in ``test_evaluator``) or a float.
+            Defaults to ``'youden'``.
+        threshold_file (str, optional): JSON file the ``'youden'`` metric writes and the
+            ``'from_val'`` metric reads (``{"threshold": ..., "num_samples": ...}``). Without it
+            the threshold passes through the MessageHub of the running process only.
+        n_boot (int): Bootstrap resamples for CIs; 0 disables CIs. Defaults to 1000.
+        alpha (float): 1 - confidence level. Defaults to 0.05.
+        seed (int): Bootstrap seed. Defaults to 0.
+        collect_device (str): ``'cpu'`` or ``'gpu'`` for distributed collection.
+        prefix (str, optional): Metric-name prefix. Defaults to ``'binary'``.
+
+    Examples:
+        >>> import numpy as np
+        >>> scores = np.array([0.1, 0.4, 0.35, 0.8])
+        >>> labels = np.array([0, 0, 1, 1])
+        >>> BinaryDiagnosticMetric.calculate(scores, labels, 0.5)['roc_auc']
+        0.75
+    """
+    default_prefix: Optional[str] = 'binary'
+
+    def __init__(self,
+                 pos_label: int = 1,
+                 threshold: Union[str, float] = 'youden',
+                 threshold_file: Optional[str] = None,
+                 n_boot: int = 1000,
+                 alpha: float = 0.05,
+                 seed: int = 0,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        if isinstance(threshold, str) and threshold not in ('youden', 'from_val'):
+            raise ValueError(f"threshold must be 'youden', 'from_val' or a float, got "
+                             f'{threshold!r}')
+        if n_boot < 0:
+            raise ValueError(f'n_boot must be >= 0, got {n_boot}')
+        self.pos_label = pos_label
+        self.threshold = threshold
+        self.threshold_file = threshold_file
+        self.n_boot = n_boot
+        self.alpha = alpha
+        self.seed = seed
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        """Collect the positive-class score, label and patient id of every sample.
+
+        Args:
+            data_batch: Unused.
+            data_samples (Sequence[dict]): Model outputs with ``pred_score`` and ``gt_label``.
+        """
+        for sample in data_samples:
+            score = sample['pred_score'].cpu().numpy().reshape(-1)
+            self.results.append(dict(
+                score=float(score[0] if score.size == 1 else score[self.pos_label]),
+                label=_gt_label(sample), img_id=sample.get('img_id', ''),
+                patient_id=sample.get('patient_id', '')))
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        """Aggregate the collected results into the metric dict.
+
+        Args:
+            results (list[dict]): What :meth:`process` collected over the dataset.
+
+        Returns:
+            dict[str, float]: Metrics as described in the class docstring.
+        """
+        scores = np.array([r['score'] for r in results], dtype=np.float64)
+        labels = np.array([1 if r['label'] == self.pos_label else 0 for r in results])
+        bad = [r['img_id'] for r in results if r['label'] not in (0, 1)]
+        if bad:
+            raise ValueError(f'binary metric got labels outside {{0, 1}} for images {bad[:5]}')
+        operating, tag = self._operating_threshold(scores, labels)
+        metrics = {f'{k}@0.5': v for k, v in self.calculate(scores, labels, 0.5).items()
+                   if k in THRESHOLD_METRICS}
+        metrics.update({f'{k}@{tag}' if k in THRESHOLD_METRICS else k: v
+                        for k, v in self.calculate(scores, labels, operating).items()})
+        metrics['threshold'] = operating
+        if self.n_boot:
+            groups = patient_groups([r['patient_id'] for r in results])
+            self._add_cis(metrics, scores, labels, groups, operating, tag)
+        return metrics
+
+    def _add_cis(self, metrics: dict, scores: np.ndarray, labels: np.ndarray,
+                 groups: Optional[np.ndarray], operating: float, tag: str) -> None:
+        """Add bootstrap CIs for every reported metric except the threshold."""
+        boot = dict(groups=groups, n_boot=self.n_boot, alpha=self.alpha, seed=self.seed)
+        add_ci(metrics, 'roc_auc', lambda y, s: binary_auc(y, s, warn=False), (labels, scores),
+               **boot)
+        add_ci(metrics, 'pr_auc', lambda y, s: binary_auc(y, s, True, warn=False),
+               (labels, scores), **boot)
+        for thr, thr_tag in {0.5: '0.5', operating: tag}.items():
+            for name, fn in THRESHOLD_METRICS.items():
+                add_ci(metrics, f'{name}@{thr_tag}',
+                       lambda y, s, fn=fn, thr=thr: fn(*confusion_counts(s, y, thr)),
+                       (labels, scores), **boot)
+
+    def _operating_threshold(self, scores: np.ndarray, labels: np.ndarray) -> Tuple[float, str]:
+        """Choose (``'youden'``), read (``'from_val'``) or return the fixed threshold."""
+        if self.threshold == 'youden':
+            threshold = self.youden_threshold(scores, labels)
+            MessageHub.get_current_instance().update_info(THRESHOLD_INFO_KEY, threshold)
+            if self.threshold_file:
+                _atomic_json(dict(threshold=threshold, num_samples=len(labels),
+                                  pos_label=self.pos_label), self.threshold_file)
+            return threshold, 'youden'
+        if self.threshold == 'from_val':
+            return self._read_val_threshold(), 'youden'
+        return float(self.threshold), f'{float(self.threshold):g}'
+
+    def _read_val_threshold(self) -> float:
+        """The validation Youden threshold from ``threshold_file`` or the MessageHub."""
+        if self.threshold_file:
+            if not osp.isfile(self.threshold_file):
+                raise FileNotFoundError(
+                    f"threshold='from_val' but {self.threshold_file} does not exist: run "
+                    "validation with threshold='youden' and the same threshold_file first")
+            with open(self.threshold_file) as f:
+                value = json.load(f).get('threshold')
+            if not isinstance(value, (int, float)):
+                raise ValueError(f'{self.threshold_file}: "threshold" must be a number, '
+                                 f'got {value!r}')
+            return float(value)
+        value = MessageHub.get_current_instance().get_info(THRESHOLD_INFO_KEY)
+        if value is None:
+            raise RuntimeError("threshold='from_val' found no validation threshold: set "
+                               'threshold_file (written by the validation metric) or validate '
+                               'in the same process first')
+        return float(value)
+
+    @staticmethod
+    def youden_threshold(scores: np.ndarray, labels: np.ndarray) -> float:
+        """The ROC threshold maximising Youden's J (the highest one on ties).
+
+        Args:
+            scores (np.ndarray): Positive-class scores, shape (N,).
+            labels (np.ndarray): 0/1 ground truth, shape (N,).
+
+        Returns:
+            float: The threshold (a score ``>=`` it is positive); 0.5 with a warning when only
+            one class is present.
+        """
+        if len(np.unique(labels)) < 2:
+            warnings.warn('only one class present: Youden threshold undefined, using 0.5',
+                          stacklevel=2)
+            return 0.5
+        fpr, tpr, thresholds = roc_curve(labels, scores)
+        # roc_curve's first threshold is +inf (nothing positive); it never maximises J
+        # together with a finite one, and argmax picks the highest threshold on ties.
+        return float(thresholds[1:][np.argmax((tpr - fpr)[1:])])
+
+    @staticmethod
+    def calculate(scores: np.ndarray, labels: np.ndarray, threshold: float = 0.5
+                  ) -> Dict[str, float]:
+        """All binary metrics at one threshold.
+
+        Args:
+            scores (np.ndarray): Positive-class scores, shape (N,).
+            labels (np.ndarray): 0/1 ground truth, shape (N,).
+            threshold (float): Decision threshold. Defaults to 0.5.
+
+        Returns:
+            dict[str, float]: ``roc_auc``, ``pr_auc`` and the :data:`THRESHOLD_METRICS`.
+        """
+        scores, labels = np.asarray(scores, dtype=np.float64), np.asarray(labels)
+        counts = confusion_counts(scores, labels, threshold)
+        metrics = dict(roc_auc=binary_auc(labels, scores),
+                       pr_auc=binary_auc(labels, scores, average_precision=True, warn=False))
+        metrics.update({name: fn(*counts) for name, fn in THRESHOLD_METRICS.items()})
+        return metrics
+
+
+@METRICS.register_module()
+class MultiClassDiagnosticMetric(BaseMetric):
+    """Accuracy, macro one-vs-rest AUC, per-class SEN/SPE and the confusion matrix.
+
+    Keys: ``accuracy``, ``balanced_accuracy`` (mean per-class sensitivity), ``macro_auc``,
+    ``sensitivity/<class>``, ``specificity/<class>`` (class names from
+    ``dataset_meta['classes']``, else indices), ``confusion_matrix`` (nested list, rows = truth)
+    and, when ``n_boot > 0``, ``<key>_ci_low``/``<key>_ci_high`` for accuracy, balanced accuracy
+    and macro AUC. ``macro_auc`` is NaN (with a warning) unless every class is present.
+
+    Config keys:
+        n_boot (int): Bootstrap resamples for CIs; 0 disables CIs. Defaults to 1000.
+        alpha (float): 1 - confidence level. Defaults to 0.05.
+        seed (int): Bootstrap seed. Defaults to 0.
+        collect_device (str): ``'cpu'`` or ``'gpu'`` for distributed collection.
+        prefix (str, optional): Metric-name prefix. Defaults to ``'multiclass'``.
+    """
+    default_prefix: Optional[str] = 'multiclass'
+
+    def __init__(self,
+                 n_boot: int = 1000,
+                 alpha: float = 0.05,
+                 seed: int = 0,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        if n_boot < 0:
+            raise ValueError(f'n_boot must be >= 0, got {n_boot}')
+        self.n_boot = n_boot
+        self.alpha = alpha
+        self.seed = seed
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        """Collect class probabilities, label and patient id of every sample.
+
+        Args:
+            data_batch: Unused.
+            data_samples (Sequence[dict]): Model outputs with ``pred_score`` and ``gt_label``.
+        """
+        for sample in data_samples:
+            self.results.append(dict(
+                probs=sample['pred_score'].cpu().numpy().astype(np.float64),
+                label=_gt_label(sample), patient_id=sample.get('patient_id', '')))
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, object]:
+        """Aggregate the collected results into the metric dict.
+
+        Args:
+            results (list[dict]): What :meth:`process` collected over the dataset.
+
+        Returns:
+            dict: Metrics as described in the class docstring.
+        """
+        probs = np.stack([r['probs'] for r in results])
+        labels = np.array([r['label'] for r in results])
+        classes = (self.dataset_meta or {}).get('classes') or [
+            str(i) for i in range(probs.shape[1])]
+        metrics = self.calculate(probs, labels, classes)
+        if self.n_boot:
+            groups = patient_groups([r['patient_id'] for r in results])
+            for key in ('accuracy', 'balanced_accuracy', 'macro_auc'):
+                add_ci(metrics, key,
+                       lambda p, y, key=key: self.calculate(p, y, classes, warn=False)[key],
+                       (probs, labels), groups, self.n_boot, self.alpha, self.seed)
+        return metrics
+
+    @staticmethod
+    def calculate(probs: np.ndarray, labels: np.ndarray, classes: Sequence[str],
+                  warn: bool = True) -> Dict[str, object]:
+        """Multi-class metrics from class probabilities.
+
+        Args:
+            probs (np.ndarray): Class probabilities, shape (N, C); rows sum to 1.
+            labels (np.ndarray): Class indices, shape (N,).
+            classes (Sequence[str]): The C class names used in the keys.
+            warn (bool): Warn when the macro AUC is undefined. Defaults to True.
+
+        Returns:
+            dict: ``accuracy``, ``balanced_accuracy``, ``macro_auc``, per-class
+            ``sensitivity/<c>`` and ``specificity/<c>`` and ``confusion_matrix``.
+
+        Raises:
+            ValueError: If ``probs`` does not have one column per class or a label is out of
+                range.
+        """
+        num_classes = len(classes)
+        if probs.ndim != 2 or probs.shape[1] != num_classes:
+            raise ValueError(f'expected scores of shape (N, {num_classes}), got {probs.shape}')
+        if labels.min() < 0 or labels.max() >= num_classes:
+            raise ValueError(f'labels must lie in [0, {num_classes - 1}], got '
+                             f'{sorted(set(labels.tolist()))}')
+        cm = confusion_matrix(labels, probs.argmax(1), labels=list(range(num_classes)))
+        total = cm.sum()
+        sens = [_ratio(cm[c, c], cm[c].sum()) for c in range(num_classes)]
+        specs = [_ratio(total - cm[c].sum() - cm[:, c].sum() + cm[c, c], total - cm[c].sum())
+                 for c in range(num_classes)]
+        if len(np.unique(labels)) == num_classes:
+            macro_auc = float(roc_auc_score(labels, probs, multi_class='ovr', average='macro',
+                                            labels=list(range(num_classes))))
+        else:
+            if warn:
+                warnings.warn('not every class is present: macro one-vs-rest AUC is NaN',
+                              stacklevel=2)
+            macro_auc = float('nan')
+        metrics = dict(accuracy=_ratio(np.trace(cm), total),
+                       balanced_accuracy=_mean_defined(sens),
+                       macro_auc=macro_auc)
+        for name, sen, spe in zip(classes, sens, specs):
+            metrics[f'sensitivity/{name}'] = sen
+            metrics[f'specificity/{name}'] = spe
+        metrics['confusion_matrix'] = cm.tolist()
+        return metrics

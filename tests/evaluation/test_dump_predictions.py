@@ -1,0 +1,59 @@
+import json
+
+import pandas as pd
+import pytest
+import torch
+from mmpretrain.registry import METRICS
+from mmpretrain.structures import DataSample
+
+import osteo_mm  # noqa: F401
+from osteo_mm.datasets.labels import BINARY_CLASSES
+
+
+def sample(img_id, patient_id, label, probs):
+    ds = DataSample().set_gt_label(label).set_pred_score(torch.tensor(probs))
+    ds.set_metainfo(dict(img_id=img_id, patient_id=patient_id, PatientName='Doe^John'))
+    return ds.to_dict()
+
+
+def test_binary_csv_has_the_documented_columns_and_no_identifiers(tmp_path):
+    out = tmp_path / 'preds' / 'preds.csv'
+    metric = METRICS.build(dict(type='DumpXrayPredictions', out_file=str(out)))
+    metric.dataset_meta = dict(classes=BINARY_CLASSES)
+    metric.process(None, [sample('a/1.dcm', 'P1', 1, [0.2, 0.8]),
+                          sample('b/2.dcm', 'P2', 0, [0.6, 0.4])])
+    assert metric.evaluate(2) == {}
+    df = pd.read_csv(out)
+    assert list(df.columns) == ['img_id', 'patient_id', 'gt_label', 'pred_label', 'pred_score',
+                                'prob_not_osteoporosis', 'prob_osteoporosis']
+    assert df['pred_label'].tolist() == [1, 0]
+    assert df['pred_score'].tolist() == pytest.approx([0.8, 0.6])
+    assert df['prob_osteoporosis'].tolist() == pytest.approx([0.8, 0.4])
+    assert 'Doe' not in out.read_text()
+    assert not list(out.parent.glob('*.tmp'))
+
+
+def test_multilabel_json_records(tmp_path):
+    out = tmp_path / 'preds.json'
+    metric = METRICS.build(dict(type='DumpXrayPredictions', out_file=str(out)))
+    metric.dataset_meta = dict(classes=['Edema', 'Atelectasis'])
+    ds = DataSample().set_gt_score(torch.tensor([1.0, -1.0])).set_pred_score(
+        torch.tensor([0.9, 0.3]))
+    ds.set_metainfo(dict(img_id='x.jpg', patient_id='patient00001'))
+    metric.process(None, [ds.to_dict()])
+    metric.evaluate(1)
+    row = json.loads(out.read_text())[0]
+    assert row['gt_Edema'] == 1 and row['gt_Atelectasis'] == -1
+    assert row['prob_Atelectasis'] == pytest.approx(0.3)
+    assert set(row) == {'img_id', 'patient_id', 'gt_Edema', 'gt_Atelectasis', 'prob_Edema',
+                        'prob_Atelectasis'}
+
+
+def test_bad_extension_and_class_mismatch_are_errors(tmp_path):
+    with pytest.raises(ValueError, match='.csv or .json'):
+        METRICS.build(dict(type='DumpXrayPredictions', out_file='preds.pkl'))
+    metric = METRICS.build(dict(type='DumpXrayPredictions', out_file=str(tmp_path / 'p.csv')))
+    metric.dataset_meta = dict(classes=('normal', 'osteopenia', 'osteoporosis'))
+    metric.process(None, [sample('a', 'P1', 1, [0.2, 0.8])])
+    with pytest.raises(ValueError, match='3 names'):
+        metric.evaluate(1)
