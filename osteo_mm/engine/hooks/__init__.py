@@ -1,1 +1,4 @@
-"""hooks package."""
+"""Runner hooks."""
+from .run_info_hook import RunInfoHook
+
+__all__ = ['RunInfoHook']
