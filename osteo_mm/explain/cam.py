@@ -1,0 +1,173 @@
+"""Batched class-activation maps for MMPretrain classifiers (pytorch-grad-cam methods)."""
+import contextlib
+from dataclasses import dataclass
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+import torch
+from mmpretrain.structures import DataSample
+from pytorch_grad_cam import EigenCAM, GradCAM, GradCAMPlusPlus, LayerCAM, ScoreCAM, XGradCAM
+from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+from torch import nn
+
+from .reshape import TokensToFeatureMap
+from .targets import TargetSpec, get_target_layers, is_vit, target_classes
+
+CAM_METHODS: Dict[str, type] = {
+    'gradcam': GradCAM,
+    'gradcam++': GradCAMPlusPlus,
+    'xgradcam': XGradCAM,
+    'layercam': LayerCAM,
+    'eigencam': EigenCAM,
+    'scorecam': ScoreCAM,
+}
+GRADIENT_FREE = ('eigencam', 'scorecam')
+
+
+@dataclass
+class CAMResult:
+    """Maps of one batch.
+
+    Attributes:
+        cams (np.ndarray): ``(B, H, W)`` float32 maps in ``[0, 1]`` (each min-max scaled by
+            pytorch-grad-cam), in network-input coordinates.
+        target_classes (np.ndarray): ``(B,)`` explained class per image.
+        logits (torch.Tensor): ``(B, num_classes)`` detached model outputs of the same pass.
+    """
+
+    cams: np.ndarray
+    target_classes: np.ndarray
+    logits: torch.Tensor
+
+
+@contextlib.contextmanager
+def _gradients_from(model: nn.Module, layers: Sequence[nn.Module],
+                    inputs: torch.Tensor) -> Iterator[None]:
+    """Let gradients flow only from the target layers to the output.
+
+    Weight gradients of the rest of the network are useless for a CAM; switching them off stops
+    the backward pass at the target layers (a CAM then costs one forward and a partial
+    backward). Layers without parameters need the graph to start at the input instead.
+    """
+    flags = {p: p.requires_grad for p in model.parameters()}
+    keep = {p for layer in layers for p in layer.parameters()}
+    from_input = not all(any(True for _ in layer.parameters()) for layer in layers)
+    try:
+        for param in flags:
+            param.requires_grad_(param in keep)
+        inputs.requires_grad_(from_input)
+        with torch.enable_grad():
+            yield
+    finally:
+        for param, flag in flags.items():
+            param.requires_grad_(flag)
+        inputs.requires_grad_(False)
+
+
+class BatchCAM:
+    """Class-activation maps for whole batches of an MMPretrain classifier.
+
+    One forward and one (partial) backward pass per batch; one target per image (a shorter
+    target list would silently give all-zero maps in pytorch-grad-cam, so lengths are checked).
+
+    Args:
+        model (nn.Module): An MMPretrain classifier (``model(x)`` returns logits).
+        method (str): One of :data:`CAM_METHODS`. Defaults to ``'gradcam'``.
+        target_layers (Sequence[str], optional): Dotted module names; default: last backbone
+            stage for CNNs, ``backbone.layers[-1].ln1`` for ViTs.
+        score_cam_batch_size (int): Masked images per forward pass for ScoreCAM. Defaults to 32.
+
+    Example:
+        >>> explainer = BatchCAM(model, method='gradcam++')
+        >>> result, samples = explainer.explain(data_batch, target='gt')
+        >>> result.cams.shape  # (B, H, W) in network-input coordinates
+    """
+
+    def __init__(self, model: nn.Module, method: str = 'gradcam',
+                 target_layers: Optional[Sequence[str]] = None,
+                 score_cam_batch_size: int = 32) -> None:
+        if method not in CAM_METHODS:
+            raise ValueError(f'unknown CAM method {method!r}; choose from {sorted(CAM_METHODS)}')
+        self.model = model
+        self.method = method
+        self.layers = get_target_layers(model, target_layers)
+        self.score_cam_batch_size = score_cam_batch_size
+        backbone = getattr(model, 'backbone', None)
+        self.vit = backbone is not None and is_vit(backbone)
+
+    @property
+    def num_classes(self) -> Optional[int]:
+        """Number of classes of the model's head, when it declares one."""
+        return getattr(getattr(self.model, 'head', None), 'num_classes', None)
+
+    def __call__(self, inputs: torch.Tensor, classes: Optional[Sequence[int]]) -> CAMResult:
+        """Compute maps for preprocessed inputs.
+
+        Args:
+            inputs (torch.Tensor): ``(B, C, H, W)`` network inputs (after the data preprocessor).
+            classes (Sequence[int], optional): One class per image; None explains each image's
+                predicted (arg-max) class.
+
+        Returns:
+            CAMResult: The maps, explained classes and logits.
+        """
+        if classes is not None and len(classes) != len(inputs):
+            raise ValueError(f'{len(classes)} target classes for {len(inputs)} images: '
+                             'give exactly one per image')
+        targets = None if classes is None else [ClassifierOutputTarget(int(c)) for c in classes]
+        reshape = TokensToFeatureMap(self.model.backbone) if self.vit else None
+        grad_ctx = (torch.no_grad() if self.method in GRADIENT_FREE
+                    else _gradients_from(self.model, self.layers, inputs))
+        cam = CAM_METHODS[self.method](model=self.model, target_layers=self.layers,
+                                       reshape_transform=reshape)
+        cam.batch_size = self.score_cam_batch_size
+        try:
+            with grad_ctx, reshape or contextlib.nullcontext():
+                maps = cam(input_tensor=inputs, targets=targets)
+            logits = cam.outputs.detach()
+        finally:
+            cam.activations_and_grads.release()
+        chosen = logits.argmax(dim=1).cpu().numpy() if classes is None else np.asarray(classes)
+        return CAMResult(np.asarray(maps, dtype=np.float32), chosen.astype(np.int64), logits)
+
+    def explain(self, data_batch: dict,
+                target: TargetSpec = 'gt') -> Tuple[CAMResult, List[DataSample]]:
+        """Preprocess a collated batch and compute its maps.
+
+        Args:
+            data_batch (dict): A batch from the dataloader (``inputs``, ``data_samples``).
+            target (str | int): ``'gt'``, ``'pred'`` or a class index. Defaults to ``'gt'``.
+
+        Returns:
+            tuple[CAMResult, list[DataSample]]: Maps and the preprocessed samples.
+        """
+        data = self.model.data_preprocessor(data_batch, False)
+        samples = data['data_samples']
+        classes = target_classes(target, samples, self.num_classes)
+        return self(data['inputs'], classes), samples
+
+
+def cam_to_original(cam: np.ndarray, transform_matrix: np.ndarray,
+                    ori_shape: Sequence[int]) -> np.ndarray:
+    """Map a network-input map back to original-image pixels.
+
+    ``transform_matrix`` maps original pixel centres to network-input ones (see
+    docs/conventions.md), so warping with its inverse samples the map at each original pixel;
+    pixels outside the network input (e.g. cropped away) get 0.
+
+    Args:
+        cam (np.ndarray): ``(H, W)`` map in network-input coordinates.
+        transform_matrix (np.ndarray): 3x3 original-to-input matrix of the sample.
+        ori_shape (Sequence[int]): ``(H0, W0)`` of the original image.
+
+    Returns:
+        np.ndarray: ``(H0, W0)`` float32 map.
+    """
+    matrix = np.asarray(transform_matrix, dtype=np.float64)
+    if matrix.shape != (3, 3):
+        raise ValueError(f'transform_matrix must be 3x3, got {matrix.shape}')
+    inverse = np.linalg.inv(matrix)[:2]
+    return cv2.warpAffine(np.asarray(cam, dtype=np.float32), inverse,
+                          (int(ori_shape[1]), int(ori_shape[0])), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
