@@ -1,2 +1,2 @@
 """Models: classifiers, heads, losses and self-supervised algorithms."""
-from . import classifiers, guidance, heads, losses, selfsup  # noqa: F401
+from . import classifiers, guidance, heads, initializers, losses, selfsup  # noqa: F401
