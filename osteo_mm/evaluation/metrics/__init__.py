@@ -1,9 +1,10 @@
-"""Diagnostic metrics and per-image prediction dumps (registered into MMPretrain's METRICS)."""
+"""Diagnostic and causality metrics and per-image prediction dumps (MMPretrain's METRICS)."""
+from .causality import CausalityMetric
 from .diagnostic import BinaryDiagnosticMetric, MultiClassDiagnosticMetric
 from .multilabel import MultiLabelAUCMetric
 from .predictions import DumpXrayPredictions
 
 __all__ = [
-    'BinaryDiagnosticMetric', 'MultiClassDiagnosticMetric', 'MultiLabelAUCMetric',
-    'DumpXrayPredictions'
+    'BinaryDiagnosticMetric', 'CausalityMetric', 'DumpXrayPredictions',
+    'MultiClassDiagnosticMetric', 'MultiLabelAUCMetric'
 ]
