@@ -1,0 +1,151 @@
+"""Stanford CheXpert (Irvin et al., AAAI 2019) with the paper's uncertainty policies."""
+from __future__ import annotations
+
+import os.path as osp
+
+import numpy as np
+import pandas as pd
+from mmpretrain.datasets import MultiLabelDataset
+from mmpretrain.registry import DATASETS
+
+from .csv_io import fail_duplicates, fail_rows, read_csv, require_columns
+from .errors import XrayDataError
+from .labels import (
+    CHEXPERT_COMPETITION,
+    CHEXPERT_IGNORE,
+    CHEXPERT_LABELS,
+    CHEXPERT_MIXED_ONES,
+    UNCERTAINTY_POLICIES,
+)
+
+LABEL_SETS = {'competition': CHEXPERT_COMPETITION, 'all': CHEXPERT_LABELS}
+
+
+def apply_uncertainty(values: np.ndarray, labels: tuple[str, ...], policy: str) -> np.ndarray:
+    """Turn CheXpert cells (1, 0, -1 uncertain, NaN not mentioned) into targets.
+
+    Args:
+        values (np.ndarray): (N, L) float cells.
+        labels (tuple[str, ...]): The L observation names (for the mixed policy).
+        policy (str): One of :data:`UNCERTAINTY_POLICIES`.
+
+    Returns:
+        np.ndarray: (N, L) float32 targets; with 'ignore', uncertain cells are
+        :data:`CHEXPERT_IGNORE`. Not-mentioned cells are 0 under every policy.
+    """
+    if policy not in UNCERTAINTY_POLICIES:
+        raise ValueError(f'uncertainty must be one of {UNCERTAINTY_POLICIES}, got {policy!r}')
+    ones = {'zeros': np.zeros(len(labels), bool), 'ones': np.ones(len(labels), bool),
+            'mixed': np.isin(labels, CHEXPERT_MIXED_ONES)}
+    out = np.nan_to_num(values, nan=0.0)
+    uncertain = out == -1
+    if policy == 'ignore':
+        out[uncertain] = CHEXPERT_IGNORE
+    else:
+        out[uncertain] = np.broadcast_to(ones[policy], out.shape)[uncertain]
+    return out.astype(np.float32)
+
+
+@DATASETS.register_module()
+class CheXpertDataset(MultiLabelDataset):
+    """CheXpert chest X-rays from ``train.csv``/``valid.csv``.
+
+    ``Path`` cells look like ``CheXpert-v1.0-small/train/patient00001/study1/view1_frontal.jpg``;
+    ``data_root`` may be the folder that contains ``CheXpert-v1.0-small`` or that folder itself
+    (decided once, from the first row). ``img_id`` is the path without its first folder, so it
+    does not depend on that choice; ``patient_id`` is the ``patientNNNNN`` part of the path.
+
+    Args:
+        data_root (str): Dataset root (see above).
+        ann_file (str): The CSV relative to ``data_root``. Defaults to 'train.csv'.
+        uncertainty (str): 'zeros' (U-Zeros), 'ones' (U-Ones), 'ignore' (U-Ignore: uncertain
+            targets are -1 for the loss/metric to mask) or 'mixed' (U-Ones for Atelectasis and
+            Edema, U-Zeros otherwise). Defaults to 'zeros'.
+        labels (str): 'competition' (the 5 tasks) or 'all' (14 observations).
+            Defaults to 'competition'.
+        frontal_only (bool): Keep only ``Frontal`` views. Defaults to False.
+        **kwargs: Other ``BaseDataset`` arguments (``pipeline``, ``test_mode``, ...).
+
+    Examples:
+        >>> from osteo_mm.datasets import CheXpertDataset
+        >>> ds = CheXpertDataset('data/CheXpert-v1.0-small', 'valid.csv',
+        ...                      uncertainty='mixed', frontal_only=True)  # doctest: +SKIP
+        >>> ds.CLASSES  # doctest: +SKIP
+        ('Atelectasis', 'Cardiomegaly', 'Consolidation', 'Edema', 'Pleural Effusion')
+    """
+
+    METAINFO = {'classes': CHEXPERT_COMPETITION}
+
+    def __init__(self,
+                 data_root: str,
+                 ann_file: str = 'train.csv',
+                 uncertainty: str = 'zeros',
+                 labels: str = 'competition',
+                 frontal_only: bool = False,
+                 metainfo: dict | None = None,
+                 **kwargs) -> None:
+        if uncertainty not in UNCERTAINTY_POLICIES:
+            raise ValueError(
+                f'uncertainty must be one of {UNCERTAINTY_POLICIES}, got {uncertainty!r}')
+        if labels not in LABEL_SETS:
+            raise ValueError(f'labels must be one of {tuple(LABEL_SETS)}, got {labels!r}')
+        self.uncertainty = uncertainty
+        self.labels = labels
+        self.frontal_only = frontal_only
+        super().__init__(ann_file=ann_file, data_root=data_root,
+                         metainfo=dict(classes=LABEL_SETS[labels], **(metainfo or {})),
+                         **kwargs)
+
+    def load_data_list(self) -> list[dict]:
+        """Parse the CSV into data-info dicts.
+
+        Returns:
+            list[dict]: One dict per selected image.
+
+        Raises:
+            XrayDataError: On missing columns, bad label cells or paths without a patient id.
+        """
+        path = self.ann_file
+        names = LABEL_SETS[self.labels]
+        df = read_csv(path)
+        require_columns(df, ('Path', 'Frontal/Lateral') + names, path)
+        rel = df['Path'].str.strip()
+        fail_duplicates(path, rel, 'Path')
+        patient = rel.str.extract(r'(?:^|/)(patient\d+)/', expand=False)
+        fail_rows(path, patient.isna(), 'no patientNNNNN folder in Path',
+                  [repr(v) for v in rel[patient.isna()]])
+        values = np.empty((len(df), len(names)))
+        for j, name in enumerate(names):
+            cells = df[name].str.strip()
+            num = pd.to_numeric(cells.where(cells != ''), errors='coerce')
+            bad = ((cells != '') & num.isna()) | (num.notna() & ~num.isin([1.0, 0.0, -1.0]))
+            fail_rows(path, bad, f'invalid {name!r} value (expected 1.0, 0.0, -1.0 or empty)',
+                      [repr(v) for v in cells[bad]])
+            values[:, j] = num.to_numpy()
+        targets = apply_uncertainty(values, names, self.uncertainty)
+        view = df['Frontal/Lateral'].str.strip()
+        keep = (view == 'Frontal').to_numpy() if self.frontal_only else np.ones(len(df), bool)
+        if not keep.any():
+            raise XrayDataError(f'{path}: empty dataset (frontal_only={self.frontal_only})')
+        img_id = rel.str.split('/', n=1).str[1].fillna(rel)
+        prefix = self._path_prefix(rel.iat[0])
+        ap_pa = df['AP/PA'].str.strip().to_numpy() if 'AP/PA' in df else np.full(len(df), '')
+        data_list = []
+        for pos in np.flatnonzero(keep):
+            rel_path = rel.iat[pos] if prefix else img_id.iat[pos]
+            data_list.append(dict(
+                img_path=osp.join(self.data_root, rel_path), img_id=img_id.iat[pos],
+                patient_id=patient.iat[pos], view=view.iat[pos], ap_pa=ap_pa[pos],
+                gt_score=targets[pos], gt_label=np.flatnonzero(targets[pos] == 1).tolist()))
+        return data_list
+
+    def _path_prefix(self, first_path: str) -> bool:
+        """Whether ``data_root`` contains the first folder of ``Path`` (one stat in all)."""
+        first = first_path.split('/', 1)[0]
+        return osp.isdir(osp.join(self.data_root, first))
+
+    def extra_repr(self) -> list[str]:
+        """Extra lines of ``repr(dataset)``."""
+        return [f'Annotation file: \t{self.ann_file}', f'Root: \t{self.data_root}',
+                f'Uncertainty: \t{self.uncertainty}', f'Labels: \t{self.labels}',
+                f'Frontal only: \t{self.frontal_only}']

@@ -1,0 +1,217 @@
+"""NIH ChestX-ray14 (Wang et al., CVPR 2017): 14 findings as a multi-label target."""
+from __future__ import annotations
+
+import os.path as osp
+
+import numpy as np
+import pandas as pd
+from mmpretrain.datasets import MultiLabelDataset
+from mmpretrain.registry import DATASETS
+
+from .csv_io import fail_duplicates, fail_rows, read_csv
+from .errors import XrayDataError
+from .labels import NIH_LABELS, NIH_NO_FINDING
+
+SPLIT_FILES = {'trainval': 'train_val_list.txt', 'test': 'test_list.txt'}
+#: Leading header names of both Data_Entry releases (the trailing names contain commas).
+ENTRY_HEADER = ('Image Index', 'Finding Labels', 'Follow-up #', 'Patient ID', 'Patient Age',
+                'Patient Gender', 'View Position')
+#: Values per row: the 7 named columns + width, height, spacing x, spacing y.
+ENTRY_VALUES = 11
+#: BBox_List_2017.csv spells one finding differently from Data_Entry.
+BBOX_ALIASES = {'Infiltrate': 'Infiltration'}
+
+
+def read_data_entry(path: str) -> pd.DataFrame:
+    """Read a ``Data_Entry_2017`` CSV of either release.
+
+    The header's last two names contain commas (``OriginalImage[Width,Height]``), so rows have
+    11 values under 9 names; the 2017 release also ends every line with a comma.
+
+    Args:
+        path (str): The CSV file.
+
+    Returns:
+        pd.DataFrame: Columns ``image``, ``findings``, ``patient_id``, ``view`` (str).
+
+    Raises:
+        XrayDataError: If the header or a row does not have the expected shape.
+    """
+    df = read_csv(path, header=None, skiprows=1)
+    header = read_csv(path, header=None, nrows=1).iloc[0].str.strip().tolist()
+    if tuple(header[:len(ENTRY_HEADER)]) != ENTRY_HEADER:
+        raise XrayDataError(f'{path}: not a Data_Entry_2017 file; header starts with '
+                            f'{header[:len(ENTRY_HEADER)]}, expected {list(ENTRY_HEADER)}')
+    extra = df.iloc[:, ENTRY_VALUES:]
+    if df.shape[1] < ENTRY_VALUES or (extra != '').any(axis=None):
+        raise XrayDataError(f'{path}: rows must have {ENTRY_VALUES} values (plus an optional '
+                            f'trailing comma); found {df.shape[1]} columns')
+    fail_rows(path, df[ENTRY_VALUES - 1] == '', f'row with fewer than {ENTRY_VALUES} values')
+    return pd.DataFrame({'image': df[0].str.strip(), 'findings': df[1].str.strip(),
+                         'patient_id': df[3].str.strip(), 'view': df[6].str.strip()})
+
+
+def encode_findings(findings: pd.Series, path: str) -> np.ndarray:
+    """Multi-hot (N, 14) float32 targets in :data:`NIH_LABELS` order.
+
+    Args:
+        findings (pd.Series): ``Finding Labels`` cells (``A|B`` or ``No Finding``).
+        path (str): The CSV file (for messages).
+
+    Returns:
+        np.ndarray: The targets.
+
+    Raises:
+        XrayDataError: On an unknown finding or ``No Finding`` mixed with findings.
+    """
+    dummies = findings.str.get_dummies(sep='|')
+    unknown = [c for c in dummies.columns if c not in NIH_LABELS and c != NIH_NO_FINDING]
+    if unknown:
+        rows = dummies[unknown].any(axis=1).to_numpy()
+        fail_rows(path, rows, f'unknown finding(s) {unknown} (expected {list(NIH_LABELS)} or '
+                  f'{NIH_NO_FINDING!r})')
+    targets = dummies.reindex(columns=list(NIH_LABELS), fill_value=0).to_numpy(np.float32)
+    no_finding = dummies.get(NIH_NO_FINDING, pd.Series(0, index=dummies.index)).to_numpy() > 0
+    fail_rows(path, no_finding & (targets.sum(1) > 0), f'{NIH_NO_FINDING!r} mixed with findings')
+    fail_rows(path, ~no_finding & (targets.sum(1) == 0), 'empty Finding Labels')
+    return targets
+
+
+def read_bbox_list(path: str) -> pd.DataFrame:
+    """Read ``BBox_List_2017.csv`` (header ``Image Index,Finding Label,Bbox [x,y,w,h],,,``).
+
+    Args:
+        path (str): The CSV file.
+
+    Returns:
+        pd.DataFrame: Columns ``image``, ``label`` (index into NIH_LABELS) and ``x1, y1, x2,
+        y2`` (float, original pixels).
+
+    Raises:
+        XrayDataError: On an unknown finding or a non-numeric / non-positive box.
+    """
+    df = read_csv(path, header=None, skiprows=1)
+    if df.shape[1] < 6:
+        raise XrayDataError(f'{path}: expected Image Index, Finding Label, x, y, w, h per row; '
+                            f'found {df.shape[1]} columns')
+    label = df[1].str.strip().replace(BBOX_ALIASES)
+    index = label.map({name: i for i, name in enumerate(NIH_LABELS)})
+    fail_rows(path, index.isna(), 'unknown finding', [repr(v) for v in label[index.isna()]])
+    xywh = df[[2, 3, 4, 5]].apply(lambda c: pd.to_numeric(c.str.strip(), errors='coerce'))
+    bad = ~np.isfinite(xywh.to_numpy()).all(1) | (xywh[[4, 5]].to_numpy() <= 0).any(1)
+    fail_rows(path, bad, 'box is not four numbers x, y, w > 0, h > 0')
+    x, y, w, h = (xywh[c].to_numpy() for c in (2, 3, 4, 5))
+    return pd.DataFrame({'image': df[0].str.strip(), 'label': index.astype(int),
+                         'x1': x, 'y1': y, 'x2': x + w, 'y2': y + h})
+
+
+@DATASETS.register_module()
+class NIHChestXray14Dataset(MultiLabelDataset):
+    """NIH ChestX-ray14: 112,120 frontal chest X-rays with 14 text-mined findings.
+
+    Reads ``Data_Entry_2017.csv`` or ``Data_Entry_2017_v2020.csv`` without opening images.
+    ``gt_score`` is the multi-hot target in :data:`NIH_LABELS` order and ``gt_label`` the list
+    of positive indices. Directory layout::
+
+        data_root/
+            Data_Entry_2017.csv  train_val_list.txt  test_list.txt  BBox_List_2017.csv
+            images/00000001_000.png ...
+
+    Args:
+        data_root (str): Dataset root.
+        ann_file (str): Data_Entry CSV relative to ``data_root``.
+            Defaults to 'Data_Entry_2017.csv'.
+        split (str, optional): 'trainval' or 'test' (the official patient-wise lists), or None
+            for every row. Defaults to 'trainval'.
+        split_file (str, optional): A custom list of image names (one a line, relative to
+            ``data_root``) used instead of the official list.
+        bbox_file (str, optional): ``BBox_List_2017.csv`` (relative to ``data_root``); adds
+            ``gt_bboxes`` (x1, y1, x2, y2) and ``gt_bbox_labels`` to the images it covers.
+        img_dir (str): Image folder relative to ``data_root``. Defaults to 'images'.
+        **kwargs: Other ``BaseDataset`` arguments (``pipeline``, ``test_mode``, ...).
+
+    Examples:
+        >>> from osteo_mm.datasets import NIHChestXray14Dataset
+        >>> ds = NIHChestXray14Dataset('data/nih', split='test')  # doctest: +SKIP
+        >>> ds.get_data_info(0)['gt_score'].shape  # doctest: +SKIP
+        (14,)
+    """
+
+    METAINFO = {'classes': NIH_LABELS}
+
+    def __init__(self,
+                 data_root: str,
+                 ann_file: str = 'Data_Entry_2017.csv',
+                 split: str | None = 'trainval',
+                 split_file: str | None = None,
+                 bbox_file: str | None = None,
+                 img_dir: str = 'images',
+                 **kwargs) -> None:
+        if split is not None and split not in SPLIT_FILES:
+            raise ValueError(f'split must be one of {tuple(SPLIT_FILES)} or None, got {split!r}')
+        self.split = split
+        self.split_file = split_file
+        self.bbox_file = bbox_file
+        self.img_dir = img_dir
+        super().__init__(ann_file=ann_file, data_root=data_root, **kwargs)
+
+    def _selected(self, images: pd.Series) -> np.ndarray:
+        """Rows listed in the split file (all rows when no split is asked for)."""
+        list_file = self.split_file or (SPLIT_FILES[self.split] if self.split else None)
+        if list_file is None:
+            return np.ones(len(images), dtype=bool)
+        list_path = osp.join(self.data_root, list_file)
+        if not osp.isfile(list_path):
+            raise XrayDataError(f'{list_path}: split list file not found')
+        with open(list_path) as f:
+            names = {line.strip() for line in f if line.strip()}
+        unknown = names - set(images)
+        if unknown:
+            raise XrayDataError(f'{list_path}: {len(unknown)} image(s) are not in '
+                                f'{self.ann_file}, e.g. {sorted(unknown)[:5]}')
+        return images.isin(names).to_numpy()
+
+    def load_data_list(self) -> list[dict]:
+        """Parse the metadata into data-info dicts.
+
+        Returns:
+            list[dict]: One dict per selected image.
+
+        Raises:
+            XrayDataError: On malformed CSV rows, unknown findings or split-list images.
+        """
+        df = read_data_entry(self.ann_file)
+        fail_duplicates(self.ann_file, df['image'], 'image')
+        targets = encode_findings(df['findings'], self.ann_file)
+        boxes = self._boxes(set(df['image'])) if self.bbox_file else {}
+        keep = np.flatnonzero(self._selected(df['image']))
+        if len(keep) == 0:
+            raise XrayDataError(f'{self.ann_file}: empty dataset for split {self.split!r}')
+        img_root = osp.join(self.data_root, self.img_dir)
+        images, patients, views = (df[c].to_numpy() for c in ('image', 'patient_id', 'view'))
+        data_list = []
+        for pos in keep:
+            info = dict(img_path=osp.join(img_root, images[pos]),
+                        img_id=osp.join(self.img_dir, images[pos]), patient_id=patients[pos],
+                        view=views[pos], gt_score=targets[pos],
+                        gt_label=np.flatnonzero(targets[pos]).tolist())
+            info.update(boxes.get(images[pos], {}))
+            data_list.append(info)
+        return data_list
+
+    def _boxes(self, images: set[str]) -> dict[str, dict]:
+        """Expert boxes per image name from ``bbox_file``."""
+        path = osp.join(self.data_root, self.bbox_file)
+        table = read_bbox_list(path)
+        unknown = ~table['image'].isin(images)
+        fail_rows(path, unknown, f'image not in {self.ann_file}',
+                  [repr(v) for v in table['image'][unknown]])
+        coords = table[['x1', 'y1', 'x2', 'y2']].to_numpy(np.float32)
+        return {name: dict(gt_bboxes=coords[idx],
+                           gt_bbox_labels=table['label'].to_numpy()[idx].tolist())
+                for name, idx in table.groupby('image').indices.items()}
+
+    def extra_repr(self) -> list[str]:
+        """Extra lines of ``repr(dataset)``."""
+        return [f'Annotation file: \t{self.ann_file}', f'Root: \t{self.data_root}',
+                f'Split: \t{self.split_file or self.split}', f'Boxes: \t{self.bbox_file}']
