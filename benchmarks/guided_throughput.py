@@ -11,6 +11,7 @@ Example::
 """
 import argparse
 import copy
+import statistics
 import time
 from typing import Optional
 
@@ -51,9 +52,8 @@ def make_batch(batch_size: int, size: int) -> dict:
     return dict(inputs=inputs, data_samples=samples)
 
 
-def images_per_second(arch: str, guidance: Optional[dict], size: int, batch_size: int,
-                      steps: int) -> float:
-    """Time ``steps`` SGD steps after one warm-up step and return images per second."""
+def build_model(arch: str, guidance: Optional[dict], size: int) -> torch.nn.Module:
+    """The plain ``ImageClassifier`` (``guidance=None``) or the guided one, seeded."""
     torch.manual_seed(0)
     cfg = dict(ARCHS[arch](size), data_preprocessor=dict(
         type='ClsDataPreprocessor', mean=[128.0] * 3, std=[64.0] * 3))
@@ -61,18 +61,20 @@ def images_per_second(arch: str, guidance: Optional[dict], size: int, batch_size
         cfg['type'] = 'ImageClassifier'
     else:
         cfg.update(type='GuidedImageClassifier', guidance=copy.deepcopy(guidance))
-    model = MODELS.build(cfg).train()
+    return MODELS.build(cfg).train()
+
+
+def seconds_per_step(model: torch.nn.Module, batch: dict, steps: int) -> float:
+    """Mean wall time of ``steps`` SGD steps."""
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-3)
-    batch = make_batch(batch_size, size)
-    for step in range(steps + 1):
-        if step == 1:
-            start = time.perf_counter()
+    start = time.perf_counter()
+    for _ in range(steps):
         data = model.data_preprocessor(batch, training=True)
         loss, _ = model.parse_losses(model(**data, mode='loss'))
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    return steps * batch_size / (time.perf_counter() - start)
+    return (time.perf_counter() - start) / steps
 
 
 def main() -> None:
@@ -80,17 +82,29 @@ def main() -> None:
     parser.add_argument('--arch', choices=sorted(ARCHS), default='resnet18')
     parser.add_argument('--size', type=int, default=128, help='square input size in pixels')
     parser.add_argument('--batch-size', type=int, default=16)
-    parser.add_argument('--steps', type=int, default=5, help='timed steps after one warm-up')
+    parser.add_argument('--steps', type=int, default=2, help='timed steps per repeat')
+    parser.add_argument('--repeats', type=int, default=3,
+                        help='rounds over all variants (interleaved, so that load from other '
+                        'processes hits every variant alike); the median is reported')
     parser.add_argument('--threads', type=int, default=2, help='torch.set_num_threads')
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    plain = None
+    batch = make_batch(args.batch_size, args.size)
+    models = {name: build_model(args.arch, guidance, args.size)
+              for name, guidance in GUIDANCES.items()}
+    for model in models.values():
+        seconds_per_step(model, batch, steps=1)  # warm-up
+    times = {name: [] for name in models}
+    for _ in range(args.repeats):
+        for name, model in models.items():
+            times[name].append(seconds_per_step(model, batch, args.steps))
     print(f'arch={args.arch} size={args.size} batch={args.batch_size} steps={args.steps} '
-          f'threads={args.threads}')
-    for name, guidance in GUIDANCES.items():
-        rate = images_per_second(args.arch, guidance, args.size, args.batch_size, args.steps)
-        plain = plain or rate
-        print(f'{name:24s} {rate:8.2f} img/s   ratio to plain {rate / plain:.2f}')
+          f'repeats={args.repeats} threads={args.threads}')
+    plain = statistics.median(times['plain'])
+    for name, values in times.items():
+        median = statistics.median(values)
+        print(f'{name:24s} {args.batch_size / median:8.2f} img/s   '
+              f'ratio to plain {plain / median:.3f}')
 
 
 if __name__ == '__main__':
