@@ -1,0 +1,1 @@
+"""Multi-run experiment drivers (data-efficiency study)."""
