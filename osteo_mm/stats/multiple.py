@@ -2,7 +2,6 @@
 from typing import Sequence
 
 import numpy as np
-from statsmodels.stats.multitest import multipletests
 
 
 def holm(p_values: Sequence[float]) -> np.ndarray:
@@ -20,6 +19,10 @@ def holm(p_values: Sequence[float]) -> np.ndarray:
     Raises:
         ValueError: a p-value outside [0, 1].
     """
+    # Imported here, not at module level: statsmodels takes seconds to import and every config
+    # imports osteo_mm (and so this package) through custom_imports.
+    from statsmodels.stats.multitest import multipletests
+
     p = np.asarray(p_values, dtype=float).ravel()
     valid = ~np.isnan(p)
     if ((p[valid] < 0) | (p[valid] > 1)).any():

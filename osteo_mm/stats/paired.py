@@ -8,7 +8,6 @@ from typing import NamedTuple, Sequence, Tuple
 
 import numpy as np
 from scipy.stats import permutation_test, wilcoxon
-from statsmodels.stats.contingency_tables import mcnemar
 
 #: Below this many discordant pairs McNemar uses the exact binomial test.
 MCNEMAR_EXACT_BELOW = 25
@@ -75,6 +74,10 @@ def mcnemar_test(y_true: Sequence, pred_a: Sequence, pred_b: Sequence,
     Raises:
         ValueError: length mismatch or empty input.
     """
+    # statsmodels is imported here, not at module level: it takes seconds to import and every
+    # config imports osteo_mm (and so this package) through custom_imports.
+    from statsmodels.stats.contingency_tables import mcnemar
+
     y = np.asarray(y_true)
     pred_a, pred_b = _paired_arrays(pred_a, pred_b, 'pred_a', 'pred_b', dtype=object)
     if y.shape != pred_a.shape:

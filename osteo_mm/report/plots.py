@@ -1,0 +1,184 @@
+"""Figures of the comparison report.
+
+Figures are built with matplotlib's object-oriented ``Figure`` API (no ``pyplot``), so they
+render with the Agg canvas whatever the session's backend and never open a window.
+"""
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
+
+import matplotlib.image as mpimg
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from sklearn.calibration import calibration_curve
+from sklearn.metrics import roc_curve
+
+from ..explain.io import id_to_relpath
+from ..stats import bootstrap_ci
+from .records import Predictions
+from .summary import patient_groups
+
+#: False-positive rates at which ROC bands are computed.
+FPR_GRID = np.linspace(0, 1, 101)
+
+
+def _tpr_on_grid(y_true: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """ROC true-positive rate interpolated on :data:`FPR_GRID` (NaN with one class)."""
+    if y_true.all() or not y_true.any():
+        return np.full(FPR_GRID.shape, np.nan)
+    fpr, tpr, _ = roc_curve(y_true, score)
+    return np.interp(FPR_GRID, fpr, tpr)
+
+
+def roc_figure(models: Dict[str, Predictions], aucs: pd.DataFrame, n_boot: int = 500,
+               alpha: float = 0.05, seed: int = 0) -> Figure:
+    """ROC curves with pointwise percentile-bootstrap bands (patient-level resampling).
+
+    Args:
+        models (dict[str, Predictions]): model name -> predictions.
+        aucs (pd.DataFrame): :func:`~osteo_mm.report.summary.model_table` output (for legends).
+        n_boot (int): bootstrap resamples for the bands. Defaults to 500.
+        alpha (float): 1 - band level. Defaults to 0.05.
+        seed (int): bootstrap seed. Defaults to 0.
+
+    Returns:
+        Figure: the plot.
+    """
+    fig = Figure(figsize=(5.5, 5))
+    ax = fig.subplots()
+    for name, model in models.items():
+        band = bootstrap_ci(_tpr_on_grid, model.y_true, model.score,
+                            groups=patient_groups(model), n_boot=n_boot, alpha=alpha, seed=seed)
+        row = aucs.loc[name]
+        label = f"{name}: AUC {row['auc']:.3f} [{row['auc_low']:.3f}, {row['auc_high']:.3f}]"
+        fpr, tpr, _ = roc_curve(model.y_true, model.score)
+        line, = ax.plot(fpr, tpr, label=label)
+        ax.fill_between(FPR_GRID, band.low, band.high, color=line.get_color(), alpha=0.15)
+    ax.plot([0, 1], [0, 1], ls='--', color='grey', lw=0.8)
+    ax.set(xlabel='1 - specificity (FPR)', ylabel='sensitivity (TPR)', xlim=(0, 1), ylim=(0, 1),
+           title=f'ROC with {100 * (1 - alpha):g} % bootstrap bands')
+    ax.legend(loc='lower right', fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def calibration_figure(models: Dict[str, Predictions], n_bins: int = 10) -> Figure:
+    """Reliability diagram (quantile bins) of the positive-class probability.
+
+    Args:
+        models (dict[str, Predictions]): model name -> predictions.
+        n_bins (int): number of quantile bins. Defaults to 10.
+
+    Returns:
+        Figure: the plot.
+    """
+    fig = Figure(figsize=(5.5, 5))
+    ax = fig.subplots()
+    for name, model in models.items():
+        frac_pos, mean_pred = calibration_curve(model.y_true, model.score, n_bins=n_bins,
+                                                strategy='quantile')
+        ax.plot(mean_pred, frac_pos, marker='o', ms=3, label=name)
+    ax.plot([0, 1], [0, 1], ls='--', color='grey', lw=0.8, label='perfectly calibrated')
+    ax.set(xlabel='mean predicted probability', ylabel='observed fraction positive',
+           xlim=(0, 1), ylim=(0, 1), title='Calibration (quantile bins)')
+    ax.legend(loc='upper left', fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def causality_figure(causality: Dict[str, pd.DataFrame]) -> Figure:
+    """Violin plus box plot per causality score, one violin per model.
+
+    Args:
+        causality (dict[str, pd.DataFrame]): model name -> per-image scores (NaN = no score).
+
+    Returns:
+        Figure: one panel per score column.
+    """
+    columns = list(next(iter(causality.values())).columns)
+    names = list(causality)
+    fig = Figure(figsize=(1.2 + 1.6 * len(names) * len(columns), 4))
+    axes = fig.subplots(1, len(columns), squeeze=False)
+    for ax, column in zip(axes[0], columns):
+        data = [causality[name][column].dropna().to_numpy() for name in names]
+        positions = [i for i, d in enumerate(data, start=1) if d.size]
+        ax.violinplot([d for d in data if d.size], positions=positions, showextrema=False)
+        ax.boxplot([d for d in data if d.size], positions=positions, widths=0.15)
+        ax.set_xticks(range(1, len(names) + 1), names, rotation=20)
+        ax.set_title(column)
+    fig.tight_layout()
+    return fig
+
+
+def overlay_file(directory: str, img_id: str) -> Optional[str]:
+    """Find the Grad-CAM overlay PNG of ``img_id`` written by ``tools/analysis/gradcam.py``.
+
+    ``gradcam.py --out-dir D`` writes ``D/vis/<img_id>.png`` (folders mirrored, see
+    :func:`osteo_mm.explain.io.id_to_relpath`) for its first ``--num-vis`` images.
+
+    Args:
+        directory (str): the Grad-CAM ``--out-dir`` or its ``vis`` folder.
+        img_id (str): the image id.
+
+    Returns:
+        str or None: the PNG path, or None when there is no overlay for this image.
+    """
+    relpath = id_to_relpath(img_id, '.png')
+    for folder in (osp.join(directory, 'vis'), directory):
+        if osp.isfile(osp.join(folder, relpath)):
+            return osp.join(folder, relpath)
+    return None
+
+
+def gallery_rows(models: Dict[str, Predictions], images_dirs: Sequence[str],
+                 max_images: int = 8) -> List[int]:
+    """Images where the models' decisions differ and every model has an overlay.
+
+    Args:
+        models (dict[str, Predictions]): aligned predictions.
+        images_dirs (Sequence[str]): one Grad-CAM output folder per model, same order.
+        max_images (int): at most this many rows. Defaults to 8.
+
+    Returns:
+        list[int]: row indices into the aligned arrays, widest probability spread first.
+    """
+    decisions = np.stack([m.y_pred for m in models.values()])
+    scores = np.stack([m.score for m in models.values()])
+    differ = np.flatnonzero(decisions.any(axis=0) & ~decisions.all(axis=0))
+    differ = differ[np.argsort(-np.ptp(scores[:, differ], axis=0), kind='stable')]
+    img_ids = next(iter(models.values())).img_id
+    rows = [int(i) for i in differ
+            if all(overlay_file(d, img_ids[i]) is not None for d in images_dirs)]
+    return rows[:max_images]
+
+
+def gallery_figure(models: Dict[str, Predictions], images_dirs: Sequence[str],
+                   rows: Sequence[int]) -> Figure:
+    """Grid of CAM overlays: one row per image, one column per model.
+
+    Args:
+        models (dict[str, Predictions]): aligned predictions.
+        images_dirs (Sequence[str]): one overlay directory per model, same order.
+        rows (Sequence[int]): row indices to show (e.g. from :func:`gallery_rows`).
+
+    Returns:
+        Figure: the gallery.
+    """
+    names = list(models)
+    fig = Figure(figsize=(2.6 * len(names), 2.8 * len(rows)))
+    axes = fig.subplots(len(rows), len(names), squeeze=False)
+    first = next(iter(models.values()))
+    for r, idx in enumerate(rows):
+        img_id = first.img_id[idx]
+        truth = 'positive' if first.y_true[idx] else 'negative'
+        for c, (name, directory) in enumerate(zip(names, images_dirs)):
+            ax = axes[r, c]
+            ax.axis('off')
+            model = models[name]
+            ax.imshow(mpimg.imread(overlay_file(directory, img_id)))
+            decision = 'pos' if model.y_pred[idx] else 'neg'
+            ax.set_title(f'{name}: p={model.score[idx]:.2f} ({decision})', fontsize=8)
+        axes[r, 0].text(-0.05, 0.5, f'{img_id}\ntruth: {truth}', transform=axes[r, 0].transAxes,
+                        ha='right', va='center', fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,236 @@
+"""Per-model metrics with CIs, pairwise tests and the combined ranking (pure tables).
+
+Confidence intervals: AUC by DeLong; accuracy, BAC, sensitivity, specificity and mean causality
+by percentile bootstrap that resamples whole patients (images without a patient id count as
+their own patient). Pairwise p-values: DeLong (AUC), McNemar (accuracy at each model's
+threshold), Wilcoxon signed-rank (causality, images where both models have a score); Holm
+adjustment within each metric over all model pairs.
+"""
+import itertools
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from ..stats import bootstrap_ci, delong_auc_ci, delong_test, holm, mcnemar_test, wilcoxon_test
+from .records import Predictions, RecordError
+
+#: Binary metrics computed at each model's threshold, in table order.
+BINARY_METRICS = ('accuracy', 'bac', 'sensitivity', 'specificity')
+#: Causality columns that describe the expert ROI rather than the model (the ROI's share of
+#: the image is the pointing game's chance level): shown per model, never tested or ranked.
+REFERENCE_SCORES = ('roi_area_share', )
+#: Causality score ranked by default when present (the CAM energy inside the expert ROI).
+DEFAULT_RANK_METRIC = 'energy_pointing_game'
+
+
+def binary_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """Accuracy, balanced accuracy, sensitivity and specificity of bool decisions.
+
+    Written with numpy rather than scikit-learn because the bootstrap calls it thousands of
+    times and sklearn's per-call input validation dominates the run time.
+
+    Args:
+        y_true (np.ndarray): bool labels.
+        y_pred (np.ndarray): bool decisions.
+
+    Returns:
+        np.ndarray: the four values in :data:`BINARY_METRICS` order; all NaN when a class is
+        absent (so the bootstrap skips such resamples).
+    """
+    n_pos = np.count_nonzero(y_true)
+    n_neg = y_true.size - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return np.full(len(BINARY_METRICS), np.nan)
+    sen = np.count_nonzero(y_true & y_pred) / n_pos
+    spe = np.count_nonzero(~y_true & ~y_pred) / n_neg
+    return np.array([np.mean(y_true == y_pred), (sen + spe) / 2, sen, spe])
+
+
+def patient_groups(model: Predictions) -> np.ndarray:
+    """Cluster id per image: the patient id, or the image id where the patient is unknown."""
+    return np.where(model.patient_id == '', 'img:' + model.img_id.astype(object),
+                    'pid:' + model.patient_id.astype(object))
+
+
+def model_table(models: Dict[str, Predictions], causality: Optional[Dict[str, pd.DataFrame]],
+                n_boot: int = 2000, alpha: float = 0.05, seed: int = 0) -> pd.DataFrame:
+    """One row per model: AUC, binary metrics and mean causality scores, each with a CI.
+
+    Args:
+        models (dict[str, Predictions]): model name -> aligned predictions.
+        causality (dict[str, pd.DataFrame], optional): model name -> causality scores.
+        n_boot (int): bootstrap resamples. Defaults to 2000.
+        alpha (float): 1 - confidence level. Defaults to 0.05.
+        seed (int): bootstrap seed. Defaults to 0.
+
+    Returns:
+        pd.DataFrame: indexed by model; columns ``n``, ``n_positive``, ``threshold``, and
+        ``<metric>``, ``<metric>_low``, ``<metric>_high`` for ``auc``, the binary metrics and
+        ``cam_<score>`` per causality score (plus ``cam_<score>_n``, the images with a score).
+    """
+    rows = {}
+    for name, model in models.items():
+        row = dict(n=model.y_true.size, n_positive=int(model.y_true.sum()),
+                   threshold=model.threshold)
+        auc = delong_auc_ci(model.y_true, model.score, alpha)
+        row.update(auc=auc.auc, auc_low=auc.low, auc_high=auc.high)
+        boot = bootstrap_ci(binary_metrics, model.y_true, model.y_pred,
+                            groups=patient_groups(model), n_boot=n_boot, alpha=alpha, seed=seed)
+        for i, metric in enumerate(BINARY_METRICS):
+            row.update({metric: boot.estimate[i], f'{metric}_low': boot.low[i],
+                        f'{metric}_high': boot.high[i]})
+        for column, values in (causality or {}).get(name, pd.DataFrame()).items():
+            values = values.reindex(model.img_id)
+            has = values.notna().to_numpy()
+            ci = _mean_ci(values.to_numpy()[has], patient_groups(model)[has], n_boot, alpha, seed)
+            row.update({f'cam_{column}': ci[0], f'cam_{column}_low': ci[1],
+                        f'cam_{column}_high': ci[2], f'cam_{column}_n': int(has.sum())})
+        rows[name] = row
+    return pd.DataFrame.from_dict(rows, orient='index')
+
+
+def _mean_ci(values: np.ndarray, groups: np.ndarray, n_boot: int, alpha: float,
+             seed: int) -> tuple:
+    """Mean with a patient-level bootstrap CI; NaNs when there are no values."""
+    if values.size == 0:
+        return (np.nan, np.nan, np.nan)
+    res = bootstrap_ci(np.mean, values, groups=groups, n_boot=n_boot, alpha=alpha, seed=seed)
+    return (res.estimate, res.low, res.high)
+
+
+def pairwise_table(models: Dict[str, Predictions],
+                   causality: Optional[Dict[str, pd.DataFrame]],
+                   n_boot: int = 2000, alpha: float = 0.05, seed: int = 0) -> pd.DataFrame:
+    """Differences (A - B) with CIs and raw and Holm-adjusted p-values for every model pair.
+
+    Args:
+        models (dict[str, Predictions]): model name -> aligned predictions (>= 2 models).
+        causality (dict[str, pd.DataFrame], optional): model name -> causality scores.
+        n_boot (int): bootstrap resamples for the accuracy/causality difference CIs.
+        alpha (float): 1 - confidence level.
+        seed (int): bootstrap seed.
+
+    Returns:
+        pd.DataFrame: columns ``model_a, model_b, metric, difference, low, high, n, test,
+        p_value, p_holm``; the AUC difference CI is DeLong's, the others bootstrap. Columns in
+        :data:`REFERENCE_SCORES` are not compared.
+    """
+    rows: List[dict] = []
+    z = norm.ppf(1 - alpha / 2)
+    for name_a, name_b in itertools.combinations(models, 2):
+        a, b = models[name_a], models[name_b]
+        groups = patient_groups(a)
+        pair = dict(model_a=name_a, model_b=name_b)
+        res = delong_test(a.y_true, a.score, b.score)
+        half = z * np.sqrt(res.variance)
+        rows.append(dict(pair, metric='auc', difference=res.difference,
+                         low=res.difference - half, high=res.difference + half,
+                         n=a.y_true.size, test='delong', p_value=res.p_value))
+        mc = mcnemar_test(a.y_true, a.y_pred, b.y_pred)
+        ci = bootstrap_ci(_accuracy_difference, a.y_true, a.y_pred, b.y_pred, groups=groups,
+                          n_boot=n_boot, alpha=alpha, seed=seed)
+        rows.append(dict(pair, metric='accuracy', difference=mc.difference, low=ci.low,
+                         high=ci.high, n=mc.n, test=mc.method, p_value=mc.p_value))
+        if causality:
+            for column in causality[name_a].columns.difference(REFERENCE_SCORES, sort=False):
+                va = causality[name_a][column].reindex(a.img_id).to_numpy()
+                vb = causality[name_b][column].reindex(a.img_id).to_numpy()
+                both = np.isfinite(va) & np.isfinite(vb)
+                rows.append(dict(pair, metric=f'cam_{column}',
+                                 **_paired_score_row(va[both], vb[both], groups[both], n_boot,
+                                                     alpha, seed)))
+    table = pd.DataFrame(rows)
+    table['p_holm'] = np.nan
+    for _, index in table.groupby('metric').groups.items():
+        table.loc[index, 'p_holm'] = holm(table.loc[index, 'p_value'])
+    return table
+
+
+def _accuracy_difference(y: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray) -> float:
+    return float(np.mean(pred_a == y) - np.mean(pred_b == y))
+
+
+def _mean_difference(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.mean(a - b))
+
+
+def _paired_score_row(a: np.ndarray, b: np.ndarray, groups: np.ndarray, n_boot: int,
+                      alpha: float, seed: int) -> dict:
+    """Wilcoxon test and bootstrap CI of the mean paired difference (NaN row if no pairs)."""
+    if a.size == 0:
+        return dict(difference=np.nan, low=np.nan, high=np.nan, n=0, test='wilcoxon',
+                    p_value=np.nan)
+    test = wilcoxon_test(a, b)
+    ci = bootstrap_ci(_mean_difference, a, b, groups=groups, n_boot=n_boot, alpha=alpha,
+                      seed=seed)
+    return dict(difference=test.difference, low=ci.low, high=ci.high, n=test.n,
+                test='wilcoxon', p_value=test.p_value)
+
+
+def ranking_table(table: pd.DataFrame, weight_auc: float = 0.5,
+                  rank_metric: Optional[str] = None) -> pd.DataFrame:
+    """Rank models by ``weight_auc * AUC + (1 - weight_auc) * mean causality score``.
+
+    Both terms must lie in [0, 1] so the weighting means what it says. Without causality
+    scores the ranking is by AUC alone.
+
+    Args:
+        table (pd.DataFrame): output of :func:`model_table`.
+        weight_auc (float): weight of the AUC in [0, 1]. Defaults to 0.5.
+        rank_metric (str, optional): causality score column (without ``cam_``); defaults to
+            :data:`DEFAULT_RANK_METRIC` when present, else the first model-dependent column.
+
+    Returns:
+        pd.DataFrame: indexed by model, sorted best first, with ``rank``, ``auc``, the causality
+        column (if any), ``combined`` and the ``weighting`` as text.
+
+    Raises:
+        RecordError: unknown ``rank_metric``, or a causality mean outside [0, 1].
+    """
+    if not 0 <= weight_auc <= 1:
+        raise RecordError(f'weight_auc must lie in [0, 1], got {weight_auc}')
+    cam_columns = [c[4:] for c in table.columns
+                   if c.startswith('cam_') and not c.endswith(('_low', '_high', '_n'))
+                   and c[4:] not in REFERENCE_SCORES]
+    ranking = table[['auc']].copy()
+    if not cam_columns:
+        ranking['combined'] = ranking['auc']
+        ranking['weighting'] = '1.0 * AUC (no causality scores given)'
+    else:
+        metric = rank_metric or (DEFAULT_RANK_METRIC if DEFAULT_RANK_METRIC in cam_columns
+                                 else cam_columns[0])
+        if metric not in cam_columns:
+            raise RecordError(f'rank metric {metric!r} is not a causality column '
+                              f'(have {cam_columns})')
+        values = table[f'cam_{metric}']
+        if ((values < 0) | (values > 1)).any():
+            raise RecordError(f'causality score {metric!r} has means outside [0, 1]; pick a '
+                              'bounded score for the ranking')
+        ranking[f'cam_{metric}'] = values
+        ranking['combined'] = weight_auc * ranking['auc'] + (1 - weight_auc) * values
+        ranking['weighting'] = f'{weight_auc:g} * AUC + {1 - weight_auc:g} * mean {metric}'
+    ranking = ranking.sort_values('combined', ascending=False)
+    ranking.insert(0, 'rank', np.arange(1, len(ranking) + 1))
+    return ranking
+
+
+def format_ci(table: pd.DataFrame, metrics: Sequence[str], digits: int = 3) -> pd.DataFrame:
+    """Render ``<m>``/``<m>_low``/``<m>_high`` columns as ``'0.812 [0.751, 0.870]'`` strings.
+
+    Args:
+        table (pd.DataFrame): a table with the three columns per metric.
+        metrics (Sequence[str]): metric stems to render.
+        digits (int): decimals. Defaults to 3.
+
+    Returns:
+        pd.DataFrame: one text column per metric, same index.
+    """
+    def cell(v: float, lo: float, hi: float) -> str:
+        if np.isnan(v):
+            return 'n/a'
+        return f'{v:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]'
+
+    return pd.DataFrame({m: [cell(*r) for r in table[[m, f'{m}_low', f'{m}_high']].to_numpy()]
+                         for m in metrics}, index=table.index)
