@@ -1,0 +1,107 @@
+"""Batched CAMs for tiny CNN and ViT classifiers."""
+import numpy as np
+import pytest
+import torch
+from conftest import tiny_resnet, tiny_vit
+from mmpretrain.structures import DataSample
+
+from osteo_mm.explain import CAM_METHODS, BatchCAM, default_target_layer_names, target_classes
+
+
+def _images(n=3, size=64, seed=0):
+    return torch.randn(n, 3, size, size, generator=torch.Generator().manual_seed(seed))
+
+
+@pytest.mark.parametrize('method', sorted(CAM_METHODS))
+def test_every_method_gives_one_normalised_map_per_image_for_resnet(resnet, method):
+    # layer1 (16x16 at 64 px, 64 channels) keeps ScoreCAM's one-forward-per-channel cheap.
+    explainer = BatchCAM(resnet, method=method, target_layers=['backbone.layer1'],
+                         score_cam_batch_size=64)
+    result = explainer(_images(2), [0, 1])
+    assert result.cams.shape == (2, 64, 64) and result.cams.dtype == np.float32
+    assert result.cams.min() >= 0 and result.cams.max() <= 1 + 1e-6
+    assert (result.cams.reshape(2, -1).max(axis=1) > 0).all()  # no silent all-zero map
+    assert result.logits.shape == (2, 2) and result.target_classes.tolist() == [0, 1]
+
+
+def test_resnet_default_layer_is_last_stage(resnet):
+    assert default_target_layer_names(resnet) == ['backbone.layer4']
+
+
+def test_vit_maps_follow_the_patch_grid_for_any_input_size(vit):
+    assert default_target_layer_names(vit) == ['backbone.layers.11.ln1']
+    explainer = BatchCAM(vit, method='gradcam')
+    for shape in ((32, 32), (48, 64)):  # 4x4 and 6x8 patch grids of 8-px patches
+        images = torch.randn(2, 3, *shape, generator=torch.Generator().manual_seed(1))
+        cams = explainer(images, [0, 1]).cams
+        assert cams.shape == (2, *shape)
+        # Gradients reached the patch tokens: every map varies over the image.
+        assert (np.ptp(cams.reshape(2, -1), axis=1) > 0.5).all()
+
+
+def test_each_image_gets_its_own_target(resnet):
+    images = _images(2)
+    explainer = BatchCAM(resnet)
+    both = explainer(images, [0, 1]).cams
+    first_alone = explainer(images[:1], [0]).cams[0]
+    second_alone = explainer(images[1:], [1]).cams[0]
+    np.testing.assert_allclose(both[0], first_alone, atol=1e-4)
+    np.testing.assert_allclose(both[1], second_alone, atol=1e-4)
+    other_class = explainer(images[1:], [0]).cams[0]
+    assert np.abs(other_class - second_alone).max() > 1e-3
+
+
+def test_short_target_list_is_an_error_not_zero_maps(resnet):
+    with pytest.raises(ValueError, match='one per image'):
+        BatchCAM(resnet)(_images(3), [0, 1])
+
+
+def test_pred_target_explains_the_argmax_class(resnet):
+    result = BatchCAM(resnet)(_images(4), None)
+    assert result.target_classes.tolist() == result.logits.argmax(1).tolist()
+
+
+def test_cam_pass_leaves_parameters_trainable_and_without_gradients(resnet):
+    BatchCAM(resnet)(_images(2), [0, 1])
+    assert all(p.requires_grad for p in resnet.parameters())
+    assert resnet.backbone.conv1.weight.grad is None  # backward stopped at the target layer
+
+
+def test_target_classes_from_ground_truth_pred_or_index():
+    samples = [DataSample(metainfo=dict(img_id='a')).set_gt_label(1),
+               DataSample(metainfo=dict(img_id='b')).set_gt_label(0)]
+    assert target_classes('gt', samples, 2) == [1, 0]
+    assert target_classes('pred', samples, 2) is None
+    assert target_classes(1, samples, 2) == [1, 1]
+    with pytest.raises(ValueError, match='out of range'):
+        target_classes(2, samples, 2)
+    no_label = [DataSample(metainfo=dict(img_id='c'))]
+    with pytest.raises(ValueError, match='sample c has 0 ground-truth labels'):
+        target_classes('gt', no_label, 2)
+
+
+def test_explain_runs_the_data_preprocessor(resnet):
+    batch = dict(inputs=[torch.randint(0, 255, (3, 64, 64), dtype=torch.uint8)] * 2,
+                 data_samples=[DataSample().set_gt_label(1), DataSample().set_gt_label(0)])
+    result, samples = BatchCAM(resnet).explain(batch, target='gt')
+    assert result.cams.shape == (2, 64, 64) and result.target_classes.tolist() == [1, 0]
+    assert len(samples) == 2
+
+
+def test_unknown_method_and_layer_are_clear_errors(resnet):
+    with pytest.raises(ValueError, match='unknown CAM method'):
+        BatchCAM(resnet, method='gradcam+++')
+    with pytest.raises(ValueError, match="'backbone.layer9' not found"):
+        BatchCAM(resnet, target_layers=['backbone.layer9'])
+
+
+def test_three_class_vit_with_64px_input():
+    model = tiny_vit(num_classes=3, img_size=64, patch_size=16)
+    result = BatchCAM(model, method='gradcam++')(torch.randn(2, 3, 64, 64), [2, 1])
+    assert result.cams.shape == (2, 64, 64) and result.logits.shape == (2, 3)
+
+
+def test_three_class_resnet_layer3_target():
+    model = tiny_resnet(num_classes=3)
+    result = BatchCAM(model, target_layers=['backbone.layer3'])(_images(2, 64), [2, 0])
+    assert result.cams.shape == (2, 64, 64)
