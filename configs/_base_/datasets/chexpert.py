@@ -1,0 +1,53 @@
+# CheXpert: the 5 competition tasks; train on train.csv, validate on valid.csv.
+# uncertainty: 'zeros' | 'ones' | 'mixed' | 'ignore' ('ignore' marks uncertain targets -1 and
+# needs a loss that masks them).
+dataset_type = 'CheXpertDataset'
+data_root = 'data/CheXpert-v1.0-small/'
+img_size = 224
+num_classes = 5
+uncertainty = 'zeros'
+
+data_preprocessor = dict(
+    num_classes=num_classes,
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    to_rgb=False,
+)
+
+train_pipeline = [
+    dict(type='LoadXrayFromFile'),
+    dict(type='XrayRandomResizedCrop', scale=img_size, crop_ratio_range=(0.6, 1.0)),
+    dict(type='XrayRandomAffine', max_rotate_degree=10, scale_range=(0.9, 1.1),
+         max_translate_ratio=0.05),
+    dict(type='XrayRandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='ColorJitter', brightness=0.2, contrast=0.2),
+    dict(type='PackXrayInputs'),
+]
+test_pipeline = [
+    dict(type='LoadXrayFromFile'),
+    dict(type='XrayResize', scale=img_size),
+    dict(type='XrayCenterCrop', crop_size=img_size),
+    dict(type='PackXrayInputs'),
+]
+
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=4,
+    persistent_workers=True,
+    dataset=dict(type=dataset_type, data_root=data_root, ann_file='train.csv',
+                 uncertainty=uncertainty, labels='competition', frontal_only=True,
+                 pipeline=train_pipeline),
+    sampler=dict(type='DefaultSampler', shuffle=True),
+)
+val_dataloader = dict(
+    batch_size=32,
+    num_workers=4,
+    persistent_workers=True,
+    dataset=dict(type=dataset_type, data_root=data_root, ann_file='valid.csv',
+                 uncertainty=uncertainty, labels='competition', frontal_only=True,
+                 pipeline=test_pipeline, test_mode=True),
+    sampler=dict(type='DefaultSampler', shuffle=False),
+)
+test_dataloader = val_dataloader
+val_evaluator = dict(type='MultiLabelAUCMetric')
+test_evaluator = val_evaluator

@@ -1,0 +1,71 @@
+"""The base dataset configs build and produce packed samples from tiny fixtures."""
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmpretrain.registry import DATASETS
+from test_public_datasets import chexpert_csv, nih_root
+
+import osteo_mm  # noqa: F401  (registers the datasets and transforms)
+
+CFG = str(Path(__file__).parents[2] / 'configs' / '_base_' / 'datasets' / '{}.py')
+
+
+def build(name, loader, root, **overrides):
+    cfg = Config.fromfile(CFG.format(name))[loader]['dataset']
+    cfg.update(data_root=root, serialize_data=False, **overrides)
+    return DATASETS.build(cfg)
+
+
+def write_images(root, names, shape=(40, 48)):
+    rng = np.random.default_rng(0)
+    for name in names:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(path), rng.integers(0, 255, shape, dtype=np.uint8))
+
+
+@pytest.mark.parametrize('name, classes', [('shoulder_xray', 2), ('shoulder_xray_who3', 3)])
+def test_shoulder_configs_pack_image_and_roi(tmp_path, name, classes):
+    write_images(tmp_path, ['a.png', 'b.png', 'c.png'])
+    (tmp_path / 'labels.csv').write_text(
+        'image,patient_id,t_score,roi_bbox,split\n'
+        'a.png,p1,-3.1,"4,4,10,12",train\nb.png,p2,-1.5,,val\nc.png,p3,0.2,,test\n')
+    cfg = Config.fromfile(CFG.format(name))
+    assert cfg.data_preprocessor.num_classes == classes
+    sample = build(name, 'train_dataloader', str(tmp_path))[0]
+    assert sample['inputs'].shape == (3, 224, 224)
+    ds = sample['data_samples']
+    assert ds.has_roi and ds.roi_mask.shape == (224, 224) and ds.roi_mask.any()
+    val = build(name, 'val_dataloader', str(tmp_path))[0]['data_samples']
+    assert not val.has_roi and val.gt_label.item() == (0 if classes == 2 else 1)
+
+
+def test_nih_config_packs_multilabel_targets_and_expert_boxes(tmp_path):
+    root = nih_root(tmp_path)
+    write_images(tmp_path / 'images', ['00000002_000.png', '00000003_000.png'])
+    sample = build('nih_cxr14', 'val_dataloader', root)[1]
+    ds = sample['data_samples']
+    assert ds.gt_score.shape == (14, ) and ds.gt_score[[0, 13]].tolist() == [1, 1]
+    assert ds.has_roi and ds.roi_mask.dtype == torch.uint8
+
+
+def test_chexpert_config_uses_frontal_views(tmp_path):
+    root = chexpert_csv(tmp_path)
+    write_images(tmp_path, ['train/patient00001/study1/view1_frontal.jpg',
+                            'train/patient00002/study2/view1_frontal.jpg'])
+    (tmp_path / 'valid.csv').write_text((tmp_path / 'train.csv').read_text())
+    ds = build('chexpert', 'val_dataloader', root)
+    assert len(ds) == 2 and ds[1]['inputs'].shape == (3, 224, 224)
+
+
+def test_unlabeled_config_skips_unreadable_files(tmp_path):
+    write_images(tmp_path, ['x/1.png'])
+    (tmp_path / 'x' / '2.png').write_bytes(b'not a png')
+    ds = build('unlabeled_xray', 'train_dataloader', str(tmp_path))
+    assert len(ds) == 2
+    sample = ds[1]  # the bad file is logged and another index is served
+    assert sample['inputs'].shape == (3, 224, 224) and sample['data_samples'].gt_label.item() == -1
