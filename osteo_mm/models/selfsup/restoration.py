@@ -1,10 +1,11 @@
 """Models-Genesis-style image restoration pretext task."""
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmpretrain.models import BaseSelfSupervisor
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+from torch import nn
 
 from .genesis_ops import bezier_intensity, local_pixel_shuffle, paint
 
@@ -24,12 +25,16 @@ class ModelsGenesis(BaseSelfSupervisor):
     A backbone with one output (a ViT with ``out_type='featmap'``: the patch-token map) feeds
     the neck that map, e.g. ``SimMIMLinearDecoder``; a backbone with several outputs (a
     ResNet with ``out_indices=(0, 1, 2, 3)``) feeds them deepest first, the skip-connection
-    order of the light U-Net decoder ``SparKLightDecoder``.
+    order of the light U-Net decoder ``SparKLightDecoder``. As in MMPretrain's ``SparK``,
+    ``encoder_channels`` adds 1x1 projections from the stages to the decoder widths
+    (``feature_dim // 2**i``) so a wide encoder such as ResNet-50 keeps a light decoder.
 
     Config keys:
         backbone (dict): Encoder whose weights transfer.
         neck (dict): Decoder producing an image of the input's shape.
         head (dict): ``MIMHead`` with ``PixelReconstructionLoss(criterion='L2')``.
+        encoder_channels (Sequence[int], optional): Channels of the backbone outputs,
+            deepest first, to project to the decoder widths. Defaults to None (no projection).
         nonlinear_prob (float): Probability of the Bezier intensity transform. Defaults to 0.9.
         shuffle_prob (float): Probability of local pixel shuffling. Defaults to 0.5.
         shuffle_block_size (int): Shuffling window side in pixels. Defaults to 8.
@@ -44,6 +49,7 @@ class ModelsGenesis(BaseSelfSupervisor):
                  backbone: dict,
                  neck: dict,
                  head: dict,
+                 encoder_channels: Optional[Sequence[int]] = None,
                  nonlinear_prob: float = 0.9,
                  shuffle_prob: float = 0.5,
                  shuffle_block_size: int = 8,
@@ -54,6 +60,11 @@ class ModelsGenesis(BaseSelfSupervisor):
                  init_cfg: Optional[dict] = None):
         super().__init__(backbone=backbone, neck=neck, head=head,
                          data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.projectors = nn.ModuleList()
+        if encoder_channels is not None:
+            self.projectors.extend(
+                nn.Conv2d(channels, self.neck.feature_dim // 2**i, kernel_size=1)
+                for i, channels in enumerate(encoder_channels))
         self.nonlinear_prob = nonlinear_prob
         self.shuffle_prob = shuffle_prob
         self.shuffle_block_size = shuffle_block_size
@@ -91,7 +102,12 @@ class ModelsGenesis(BaseSelfSupervisor):
             Tensor: Reconstructions ``(N, C, H, W)``.
         """
         feats = self.backbone(inputs)
-        return self.neck(feats[0] if len(feats) == 1 else list(reversed(feats)))
+        if len(feats) == 1:
+            return self.neck(feats[0])
+        feats = list(reversed(feats))
+        if len(self.projectors):
+            feats = [proj(feat) for proj, feat in zip(self.projectors, feats)]
+        return self.neck(feats)
 
     def loss(self, inputs: torch.Tensor, data_samples: Optional[List[DataSample]] = None,
              **kwargs) -> Dict[str, torch.Tensor]:
