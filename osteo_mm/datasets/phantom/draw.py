@@ -223,14 +223,14 @@ def burn_marker(image: np.ndarray, rng: np.random.Generator,
         tuple[int, int, int, int]: The tag box ``(x, y, w, h)`` in pixels.
     """
     size = image.shape[0]
-    side = max(int(round(0.09 * size)), 6)
+    side = max(int(round(0.1 * size)), 10)
     margin = int(rng.integers(1, max(2, size // 32) + 1))
     corner = int(rng.integers(4))
     x = margin if corner in (0, 2) else size - margin - side
     y = margin if corner in (0, 1) else size - margin - side
     tag = np.full((side, side), 255, np.uint8)
     scale = cv2.getFontScaleFromHeight(cv2.FONT_HERSHEY_SIMPLEX, int(0.7 * side))
-    thickness = max(1, side // 8)
+    thickness = max(1, side // 6)
     (text_w, text_h), _ = cv2.getTextSize(letter, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
     origin = ((side - text_w) // 2, (side + text_h) // 2)
     cv2.putText(tag, letter, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, 40, thickness, cv2.LINE_8)

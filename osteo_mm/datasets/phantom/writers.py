@@ -83,14 +83,14 @@ def encode_dicom(image: np.ndarray, tags: dict, uid_seed: Sequence[object],
 
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = DX_IMAGE_STORAGE
-    meta.MediaStorageSOPInstanceUID = generate_uid(None, key + ['instance'])
+    meta.MediaStorageSOPInstanceUID = generate_uid(entropy_srcs=key + ['instance'])
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds = Dataset()
     ds.file_meta = meta
     ds.SOPClassUID = DX_IMAGE_STORAGE
     ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    ds.StudyInstanceUID = generate_uid(None, key[:-1] + ['study'])
-    ds.SeriesInstanceUID = generate_uid(None, key + ['series'])
+    ds.StudyInstanceUID = generate_uid(entropy_srcs=key[:-1] + ['study'])
+    ds.SeriesInstanceUID = generate_uid(entropy_srcs=key + ['series'])
     for keyword, value in tags.items():
         setattr(ds, keyword, value)
     ds.SamplesPerPixel = 1
