@@ -31,7 +31,14 @@ from .render import (
     note_html,
     table_html,
 )
-from .summary import BINARY_METRICS, format_ci, model_table, pairwise_table, ranking_table
+from .summary import (
+    BINARY_METRICS,
+    REFERENCE_SCORES,
+    format_ci,
+    model_table,
+    pairwise_table,
+    ranking_table,
+)
 
 
 def _atomic_write(path: str, data: Union[str, bytes]) -> None:
@@ -166,7 +173,8 @@ def compare_models(pred_paths: Sequence[str], out_dir: str,
                    'calibration': calibration_figure(models)}
         bar.update()
         if causality:
-            figures['causality'] = causality_figure(causality)
+            figures['causality'] = causality_figure(causality, [
+                c for c in next(iter(causality.values())).columns if c not in REFERENCE_SCORES])
         rows = gallery_rows(models, images_dirs, max_gallery) if images_dirs else []
         if rows:
             figures['gallery'] = gallery_figure(models, images_dirs, rows)
@@ -186,12 +194,16 @@ def compare_models(pred_paths: Sequence[str], out_dir: str,
 def _display_tables(metrics: pd.DataFrame, pairwise: pd.DataFrame,
                     ranking: pd.DataFrame) -> Dict[str, pd.DataFrame]:
     """Human-readable versions of the three tables (values with CIs as text)."""
-    cam = [c for c in metrics.columns
-           if c.startswith('cam_') and not c.endswith(('_low', '_high', '_n'))]
     shown = metrics[['n', 'n_positive', 'threshold']].join(
-        format_ci(metrics, ['auc', *BINARY_METRICS, *cam]))
+        format_ci(metrics, ['auc', *BINARY_METRICS]))
     shown.index.name = 'model'
     tables = {'Per-model metrics': shown}
+    cam = [c for c in metrics.columns
+           if c.startswith('cam_') and not c.endswith(('_low', '_high', '_n'))]
+    if cam:
+        scores = format_ci(metrics, cam).rename(columns=lambda c: c[4:])
+        scores.index.name = 'model'
+        tables['Per-model causality (mean [CI])'] = scores
     if not pairwise.empty:
         diff = format_ci(pairwise.rename(columns={'difference': 'd', 'low': 'd_low',
                                                   'high': 'd_high'}), ['d'])['d']
@@ -220,7 +232,8 @@ def _method_notes(models: dict, causality: Optional[dict], images_dirs: Optional
         + ', '.join(f'{n} {m.threshold:g}' for n, m in models.items()) + '.',
         f'{level} CIs: AUC by DeLong; accuracy, BAC, SEN, SPE and mean causality by percentile '
         f'bootstrap ({n_boot} resamples of whole patients; images without patient id count '
-        'as their own patient).',
+        'as their own patient). roi_area_share describes the expert ROI (chance level), not '
+        'the model; it is not tested or ranked.',
         'Pairwise p-values (two-sided): DeLong for AUC, McNemar for accuracy (exact binomial '
         'below 25 discordant pairs), Wilcoxon signed-rank for causality (images where both '
         'models have a score); Holm adjustment within each metric over all model pairs.',

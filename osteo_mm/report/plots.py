@@ -86,26 +86,33 @@ def calibration_figure(models: Dict[str, Predictions], n_bins: int = 10) -> Figu
     return fig
 
 
-def causality_figure(causality: Dict[str, pd.DataFrame]) -> Figure:
+def causality_figure(causality: Dict[str, pd.DataFrame],
+                     columns: Optional[Sequence[str]] = None, per_row: int = 3) -> Figure:
     """Violin plus box plot per causality score, one violin per model.
 
     Args:
         causality (dict[str, pd.DataFrame]): model name -> per-image scores (NaN = no score).
+        columns (Sequence[str], optional): scores to plot; default all.
+        per_row (int): panels per row. Defaults to 3.
 
     Returns:
         Figure: one panel per score column.
     """
-    columns = list(next(iter(causality.values())).columns)
+    columns = list(columns or next(iter(causality.values())).columns)
     names = list(causality)
-    fig = Figure(figsize=(1.2 + 1.6 * len(names) * len(columns), 4))
-    axes = fig.subplots(1, len(columns), squeeze=False)
-    for ax, column in zip(axes[0], columns):
+    n_cols = min(per_row, len(columns))
+    n_rows = -(-len(columns) // n_cols)
+    fig = Figure(figsize=(1.0 + (0.9 + 0.8 * len(names)) * n_cols, 3.4 * n_rows))
+    axes = fig.subplots(n_rows, n_cols, squeeze=False).ravel()
+    for ax, column in zip(axes, columns):
         data = [causality[name][column].dropna().to_numpy() for name in names]
         positions = [i for i, d in enumerate(data, start=1) if d.size]
         ax.violinplot([d for d in data if d.size], positions=positions, showextrema=False)
         ax.boxplot([d for d in data if d.size], positions=positions, widths=0.15)
         ax.set_xticks(range(1, len(names) + 1), names, rotation=20)
-        ax.set_title(column)
+        ax.set_title(column, fontsize=9)
+    for ax in axes[len(columns):]:
+        ax.axis('off')
     fig.tight_layout()
     return fig
 
@@ -165,9 +172,12 @@ def gallery_figure(models: Dict[str, Predictions], images_dirs: Sequence[str],
         Figure: the gallery.
     """
     names = list(models)
-    fig = Figure(figsize=(2.6 * len(names), 2.8 * len(rows)))
-    axes = fig.subplots(len(rows), len(names), squeeze=False)
     first = next(iter(models.values()))
+    # Row height follows the overlays' aspect ratio (gradcam.py writes three panels side by side).
+    height, width = mpimg.imread(overlay_file(images_dirs[0], first.img_id[rows[0]])).shape[:2]
+    cell = 3.2
+    fig = Figure(figsize=(1.4 + cell * len(names), len(rows) * (cell * height / width + 0.4)))
+    axes = fig.subplots(len(rows), len(names), squeeze=False)
     for r, idx in enumerate(rows):
         img_id = first.img_id[idx]
         truth = 'positive' if first.y_true[idx] else 'negative'

@@ -11,7 +11,8 @@ _STYLE = """
 body { font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
 h1 { font-size: 1.6em; } h2 { font-size: 1.25em; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0 1em; }
-th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
+th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; white-space: nowrap; }
+div.scroll { overflow-x: auto; }
 th { background: #f0f0f0; } td:first-child, th:first-child { text-align: left; }
 img { max-width: 100%; } p.note { color: #555; font-size: 0.9em; }
 """
@@ -46,9 +47,9 @@ def image_html(png: bytes, alt: str) -> str:
 
 
 def table_html(table: pd.DataFrame) -> str:
-    """An escaped HTML table of a DataFrame (index included)."""
-    return table.to_html(escape=True, na_rep='n/a', float_format=lambda v: f'{v:.4g}',
-                         border=0)
+    """An escaped HTML table of a DataFrame (index included), scrolling when too wide."""
+    body = table.to_html(escape=True, na_rep='n/a', float_format=lambda v: f'{v:.4g}', border=0)
+    return f'<div class="scroll">{body}</div>'
 
 
 def note_html(text: str) -> str:
