@@ -1,0 +1,9 @@
+# MAE DeiT-tiny pretraining on every image under a folder (PNG/JPEG/DICOM, no labels needed).
+_base_ = './mae_deit-t-p16_8xb64-amp-coslr-400e_nih-cxr14.py'
+
+train_dataloader = dict(
+    dataset=dict(
+        _delete_=True,
+        type='UnlabeledXrayDataset',
+        data_root='data/unlabeled_xray',
+        pipeline={{_base_.train_pipeline}}))
