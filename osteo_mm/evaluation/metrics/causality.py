@@ -3,13 +3,16 @@
 All functions are pure and vectorised over a batch: ``cams`` is an ``(N, H, W)`` array of
 non-negative saliency maps and ``masks`` an ``(N, H, W)`` array of expert regions (non-zero = ROI),
 both in the same (network-input) coordinates. Every score is per image; an image whose mask is
-empty (or full, where a background is needed) scores ``NaN``.
+empty (or full, where a background is needed) scores ``NaN``. Box-only annotations (NIH
+``BBox_List``) become masks through the data pipeline (``LoadRoiMask`` /
+``osteo_mm.datasets.transforms.loading.rasterize_boxes``), so one rasterisation rule holds.
 
 Rank-based scores (saliency AUROC, relevance rank accuracy, Otsu and top-k binarisation) work on
-maps quantised to ``n_levels`` grey levels after per-map min-max scaling. Quantising makes ties
-explicit (tied pixels share credit equally, the expected value under random tie-breaking) and
-turns every score into a per-image histogram computation, which is what makes 1,000 maps at
-224 px take well under a second instead of a sort per map.
+maps quantised to ``n_levels`` (default 4096) grey levels after per-map min-max scaling: values
+closer than 1/4096 of a map's range count as tied. Ties are explicit (tied pixels share credit
+equally, the expected value under random tie-breaking) and every score becomes a per-image
+histogram computation instead of a sort per map, which keeps 1,000 maps at 224 px within the
+2 s budget (docs/benchmarks.md).
 
 :class:`CausalityMetric` lets MMEngine's test loop report the batch means next to accuracy/AUC.
 """
@@ -22,7 +25,7 @@ from mmengine.evaluator import BaseMetric
 from mmpretrain.registry import METRICS
 from scipy.stats import spearmanr
 
-DEFAULT_LEVELS = 1024
+DEFAULT_LEVELS = 4096
 
 
 def _check_pair(cams: np.ndarray, masks: np.ndarray) -> tuple:
@@ -65,7 +68,7 @@ def quantize(cams: np.ndarray, n_levels: int = DEFAULT_LEVELS) -> np.ndarray:
 
     Args:
         cams (np.ndarray): ``(N, H, W)`` maps.
-        n_levels (int): Number of grey levels. Defaults to 1024.
+        n_levels (int): Number of grey levels. Defaults to 4096.
 
     Returns:
         np.ndarray: ``(N, H, W)`` int32 levels.
@@ -215,7 +218,7 @@ def binarize(cams: np.ndarray, method: str = 'otsu', top_fraction: float = 0.2,
         method (str): ``'otsu'`` or ``'topk'``. Defaults to ``'otsu'``.
         top_fraction (float): Pixel share kept by ``'topk'`` (pixels tied at the cut are all
             kept). Defaults to 0.2.
-        n_levels (int): Quantisation levels. Defaults to 1024.
+        n_levels (int): Quantisation levels. Defaults to 4096.
 
     Returns:
         np.ndarray: ``(N, H, W)`` bool masks.
@@ -249,7 +252,7 @@ def iou_dice(cams: np.ndarray, masks: np.ndarray, method: str = 'otsu',
         masks (np.ndarray): ``(N, H, W)`` expert masks.
         method (str): ``'otsu'`` or ``'topk'``. Defaults to ``'otsu'``.
         top_fraction (float): Pixel share kept by ``'topk'``. Defaults to 0.2.
-        n_levels (int): Quantisation levels. Defaults to 1024.
+        n_levels (int): Quantisation levels. Defaults to 4096.
 
     Returns:
         tuple[np.ndarray, np.ndarray]: ``(N,)`` IoU and ``(N,)`` Dice; NaN for an empty mask.
@@ -280,7 +283,7 @@ def saliency_auroc(cams: np.ndarray, masks: np.ndarray,
     Args:
         cams (np.ndarray): ``(N, H, W)`` non-negative maps.
         masks (np.ndarray): ``(N, H, W)`` expert masks.
-        n_levels (int): Quantisation levels. Defaults to 1024.
+        n_levels (int): Quantisation levels. Defaults to 4096.
 
     Returns:
         np.ndarray: ``(N,)`` AUROC in ``[0, 1]`` (0.5 = chance); NaN for an empty or full mask.
@@ -314,7 +317,7 @@ def relevance_rank_accuracy(cams: np.ndarray, masks: np.ndarray,
     Args:
         cams (np.ndarray): ``(N, H, W)`` non-negative maps.
         masks (np.ndarray): ``(N, H, W)`` expert masks.
-        n_levels (int): Quantisation levels. Defaults to 1024.
+        n_levels (int): Quantisation levels. Defaults to 4096.
 
     Returns:
         np.ndarray: ``(N,)`` accuracies in ``[0, 1]``; NaN for an empty mask.
@@ -346,28 +349,6 @@ def spearman_correlation(cams: np.ndarray, heatmaps: np.ndarray) -> np.ndarray:
     return out
 
 
-def boxes_to_mask(boxes: np.ndarray, shape: Sequence[int]) -> np.ndarray:
-    """Rasterise expert boxes (NIH ``BBox_List`` style after conversion to ``x1, y1, x2, y2``)
-    into a mask: pixel ``(i, j)`` (centre ``x=j, y=i``) is inside when
-    ``x1 <= j <= x2`` and ``y1 <= i <= y2``.
-
-    Args:
-        boxes (np.ndarray): ``(K, 4)`` boxes ``x1, y1, x2, y2`` in pixel coordinates.
-        shape (Sequence[int]): ``(H, W)`` of the mask.
-
-    Returns:
-        np.ndarray: ``(H, W)`` uint8 mask (0/1).
-    """
-    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    if (boxes[:, 2] < boxes[:, 0]).any() or (boxes[:, 3] < boxes[:, 1]).any():
-        raise ValueError(f'boxes must be x1, y1, x2, y2 with x2 >= x1 and y2 >= y1: {boxes}')
-    ys = np.arange(shape[0])[None, :, None]
-    xs = np.arange(shape[1])[None, None, :]
-    inside = ((xs >= boxes[:, 0, None, None]) & (xs <= boxes[:, 2, None, None])
-              & (ys >= boxes[:, 1, None, None]) & (ys <= boxes[:, 3, None, None]))
-    return inside.any(axis=0).astype(np.uint8)
-
-
 def causality_scores(cams: np.ndarray, masks: np.ndarray, tolerance: int = 0,
                      top_fraction: float = 0.2,
                      n_levels: int = DEFAULT_LEVELS) -> Dict[str, np.ndarray]:
@@ -378,7 +359,7 @@ def causality_scores(cams: np.ndarray, masks: np.ndarray, tolerance: int = 0,
         masks (np.ndarray): ``(N, H, W)`` expert masks.
         tolerance (int): Pointing-game tolerance in pixels. Defaults to 0.
         top_fraction (float): Pixel share for the top-k binarisation. Defaults to 0.2.
-        n_levels (int): Quantisation levels. Defaults to 1024.
+        n_levels (int): Quantisation levels. Defaults to 4096.
 
     Returns:
         dict[str, np.ndarray]: ``(N,)`` arrays named ``roi_area_share`` (chance level),
@@ -415,7 +396,7 @@ class CausalityMetric(BaseMetric):
         - ``type='CausalityMetric'``
         - ``tolerance`` (int): pointing-game tolerance in pixels. Defaults to 0.
         - ``top_fraction`` (float): pixel share for top-k IoU/Dice. Defaults to 0.2.
-        - ``n_levels`` (int): quantisation levels. Defaults to 1024.
+        - ``n_levels`` (int): quantisation levels. Defaults to 4096.
         - ``collect_device``, ``prefix``: as in :class:`mmengine.evaluator.BaseMetric`;
           ``prefix`` defaults to ``'causality'``.
 
