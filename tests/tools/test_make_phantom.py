@@ -18,7 +18,7 @@ def test_shoulder_and_chest_commands(tmp_path):
                             '--size', '32', '--seed', '1', '--format', 'png',
                             '--shortcut-rate', '1.0', '--shortcut-splits', 'train,val,test',
                             '--no-progress'])
-    assert out == str(tmp_path / 's' / 'shoulder.csv')
+    assert out == str(tmp_path / 's' / 'labels.csv')
     with open(out, newline='') as file:
         rows = list(csv.DictReader(file))
     assert len(rows) == 8

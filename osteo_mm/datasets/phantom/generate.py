@@ -121,8 +121,9 @@ def generate_shoulder(out_dir: str, num_patients: int, size: int = 256, seed: in
     """Write a shoulder phantom: images, ROI masks and the shoulder CSV.
 
     Layout: ``images/PH0001_0.dcm`` (or ``.png``), ``masks/PH0001_0.png`` (1 = diaphyseal
-    cortex at the deltoid tuberosity, 2 = humeral-head trabecular region) and ``shoulder.csv``
-    with :data:`SHOULDER_COLUMNS`. With ``unlabeled`` only the images are written.
+    cortex at the deltoid tuberosity, 2 = humeral-head trabecular region) and ``labels.csv``
+    (the name ``configs/_base_/datasets/shoulder_xray.py`` expects) with
+    :data:`SHOULDER_COLUMNS`. With ``unlabeled`` only the images are written.
 
     Args:
         out_dir (str): Output folder (created; must be empty or a resumable earlier run).
@@ -213,7 +214,7 @@ def generate_shoulder(out_dir: str, num_patients: int, size: int = 256, seed: in
     if unlabeled:
         _finish(out_dir)
         return osp.join(out_dir, 'images')
-    csv_path = osp.join(out_dir, 'shoulder.csv')
+    csv_path = osp.join(out_dir, 'labels.csv')
     write_csv_atomic(csv_path, SHOULDER_COLUMNS, rows)
     _finish(out_dir)
     return csv_path

@@ -77,7 +77,7 @@ def test_shoulder_csv_dicom_tags_and_reader(tmp_path):
         assert mask.shape == (48, 48) and set(np.unique(mask)) == {0, 1, 2}
     assert photometric == {'MONOCHROME1', 'MONOCHROME2'}
 
-    dataset = ShoulderXrayDataset('shoulder.csv', data_root=root, task='who3',
+    dataset = ShoulderXrayDataset('labels.csv', data_root=root, task='who3',
                                   pipeline=[LoadXrayFromFile(), LoadRoiMask()])
     sample = dataset[0]
     assert sample['img'].shape == (48, 48, 3)
@@ -94,7 +94,7 @@ def test_dicom_and_png_show_the_same_film(tmp_path):
     generate_shoulder(str(tmp_path / 'png'), 6, size=48, seed=4, fmt='png', progress=False)
     load = LoadXrayFromFile(window='percentile', percentiles=(0, 100), channels=1)
     seen = set()
-    for row in _rows(tmp_path / 'dcm' / 'shoulder.csv'):
+    for row in _rows(tmp_path / 'dcm' / 'labels.csv'):
         dcm_path = str(tmp_path / 'dcm' / row['image'])
         seen.add(pydicom.dcmread(dcm_path, stop_before_pixels=True).PhotometricInterpretation)
         dcm = load(dict(img_path=dcm_path))['img'].astype(float)
@@ -138,7 +138,7 @@ def test_interrupted_run_resumes_to_identical_output(tmp_path, monkeypatch):
     monkeypatch.setattr(generate, 'shoulder_image', flaky)
     with pytest.raises(KeyboardInterrupt):
         generate_shoulder(str(tmp_path / 'resumed'), 5, size=32, seed=6, progress=False)
-    assert not osp.exists(tmp_path / 'resumed' / 'shoulder.csv')
+    assert not osp.exists(tmp_path / 'resumed' / 'labels.csv')
     monkeypatch.setattr(generate, 'shoulder_image', real)
     generate_shoulder(str(tmp_path / 'resumed'), 5, size=32, seed=6, progress=False)
     assert _files(tmp_path / 'clean') == _files(tmp_path / 'resumed')
