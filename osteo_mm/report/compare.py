@@ -120,7 +120,8 @@ def compare_models(pred_paths: Sequence[str], out_dir: str,
                    images_dirs: Optional[Sequence[str]] = None,
                    positive_class: str = 'osteoporosis', weight_auc: float = 0.5,
                    rank_metric: Optional[str] = None, n_boot: int = 2000, alpha: float = 0.05,
-                   seed: int = 0, max_gallery: int = 8) -> Dict[str, str]:
+                   seed: int = 0, max_gallery: int = 8,
+                   cam_test: str = 'wilcoxon') -> Dict[str, str]:
     """Compare models and write the report files into ``out_dir``.
 
     Writes ``metrics``, ``pairwise`` and ``ranking`` tables as ``.csv`` and ``.json``, all three
@@ -142,6 +143,7 @@ def compare_models(pred_paths: Sequence[str], out_dir: str,
         alpha (float): 1 - confidence level. Defaults to 0.05.
         seed (int): bootstrap seed. Defaults to 0.
         max_gallery (int): at most this many images in the gallery. Defaults to 8.
+        cam_test (str): ``'wilcoxon'`` (default) or ``'permutation'`` for causality scores.
 
     Returns:
         dict[str, str]: output kind -> path of every file written.
@@ -160,7 +162,7 @@ def compare_models(pred_paths: Sequence[str], out_dir: str,
     with tqdm(total=6, desc='compare_models', unit='step') as bar:
         metrics = model_table(models, causality, n_boot, alpha, seed)
         bar.update()
-        pairwise = (pairwise_table(models, causality, n_boot, alpha, seed)
+        pairwise = (pairwise_table(models, causality, n_boot, alpha, seed, cam_test)
                     if len(models) > 1 else pd.DataFrame())
         bar.update()
         ranking = ranking_table(metrics, weight_auc, rank_metric)
@@ -184,7 +186,7 @@ def compare_models(pred_paths: Sequence[str], out_dir: str,
         bar.update()
         tables = _display_tables(metrics, pairwise, ranking)
         notes = _method_notes(models, causality, images_dirs, rows, positive_class,
-                              n_boot, alpha)
+                              n_boot, alpha, cam_test)
         save('markdown', 'report.md', _markdown(tables, notes))
         save('html', 'report.html', _html(tables, notes, pngs))
         bar.update()
@@ -224,7 +226,7 @@ def _p_text(p: float) -> str:
 
 def _method_notes(models: dict, causality: Optional[dict], images_dirs: Optional[Sequence[str]],
                   shown_rows: Sequence[int], positive_class: str, n_boot: int,
-                  alpha: float) -> List[str]:
+                  alpha: float, cam_test: str) -> List[str]:
     level = f'{100 * (1 - alpha):g} %'
     notes = [
         f'Binary task: {positive_class!r} vs rest; score = prob_{positive_class}; decisions at '
@@ -235,8 +237,10 @@ def _method_notes(models: dict, causality: Optional[dict], images_dirs: Optional
         'as their own patient). roi_area_share describes the expert ROI (chance level), not '
         'the model; it is not tested or ranked.',
         'Pairwise p-values (two-sided): DeLong for AUC, McNemar for accuracy (exact binomial '
-        'below 25 discordant pairs), Wilcoxon signed-rank for causality (images where both '
-        'models have a score); Holm adjustment within each metric over all model pairs.',
+        'below 25 discordant pairs), '
+        + ('Wilcoxon signed-rank' if cam_test == 'wilcoxon' else 'paired permutation test')
+        + ' for causality (images where both models have a score); Holm adjustment within each '
+        'metric over all model pairs.',
     ]
     if not causality:
         notes.append('No causality files given: ranking by AUC only.')

@@ -64,7 +64,10 @@ def _read_table(path: str) -> pd.DataFrame:
             frame = pd.read_csv(path, dtype={'img_id': str, 'patient_id': str})
         elif ext == '.json':
             with open(path) as f:
-                frame = pd.DataFrame(json.load(f))
+                records = json.load(f)
+            if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+                raise RecordError(f'{path}: expected a JSON list of records (one per image)')
+            frame = pd.DataFrame(records)
         else:
             raise RecordError(f'{path}: expected a .csv or .json file')
     except (pd.errors.ParserError, pd.errors.EmptyDataError, json.JSONDecodeError) as err:

@@ -3,8 +3,8 @@
 Confidence intervals: AUC by DeLong; accuracy, BAC, sensitivity, specificity and mean causality
 by percentile bootstrap that resamples whole patients (images without a patient id count as
 their own patient). Pairwise p-values: DeLong (AUC), McNemar (accuracy at each model's
-threshold), Wilcoxon signed-rank (causality, images where both models have a score); Holm
-adjustment within each metric over all model pairs.
+threshold), Wilcoxon signed-rank or paired permutation test (causality, images where both
+models have a score); Holm adjustment within each metric over all model pairs.
 """
 import itertools
 from typing import Dict, List, Optional, Sequence
@@ -13,7 +13,15 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from ..stats import bootstrap_ci, delong_auc_ci, delong_test, holm, mcnemar_test, wilcoxon_test
+from ..stats import (
+    bootstrap_ci,
+    delong_auc_ci,
+    delong_test,
+    holm,
+    mcnemar_test,
+    permutation_test_paired,
+    wilcoxon_test,
+)
 from .records import Predictions, RecordError
 
 #: Binary metrics computed at each model's threshold, in table order.
@@ -21,6 +29,8 @@ BINARY_METRICS = ('accuracy', 'bac', 'sensitivity', 'specificity')
 #: Causality columns that describe the expert ROI rather than the model (the ROI's share of
 #: the image is the pointing game's chance level): shown per model, never tested or ranked.
 REFERENCE_SCORES = ('roi_area_share', )
+#: Paired tests available for per-image causality scores.
+CAUSALITY_TESTS = ('wilcoxon', 'permutation')
 #: Causality score ranked by default when present (the CAM energy inside the expert ROI).
 DEFAULT_RANK_METRIC = 'energy_pointing_game'
 
@@ -102,7 +112,8 @@ def _mean_ci(values: np.ndarray, groups: np.ndarray, n_boot: int, alpha: float,
 
 def pairwise_table(models: Dict[str, Predictions],
                    causality: Optional[Dict[str, pd.DataFrame]],
-                   n_boot: int = 2000, alpha: float = 0.05, seed: int = 0) -> pd.DataFrame:
+                   n_boot: int = 2000, alpha: float = 0.05, seed: int = 0,
+                   cam_test: str = 'wilcoxon') -> pd.DataFrame:
     """Differences (A - B) with CIs and raw and Holm-adjusted p-values for every model pair.
 
     Args:
@@ -110,13 +121,17 @@ def pairwise_table(models: Dict[str, Predictions],
         causality (dict[str, pd.DataFrame], optional): model name -> causality scores.
         n_boot (int): bootstrap resamples for the accuracy/causality difference CIs.
         alpha (float): 1 - confidence level.
-        seed (int): bootstrap seed.
+        seed (int): bootstrap seed (also the permutation test's).
+        cam_test (str): paired test of causality scores, one of :data:`CAUSALITY_TESTS`.
+            Defaults to ``'wilcoxon'``.
 
     Returns:
         pd.DataFrame: columns ``model_a, model_b, metric, difference, low, high, n, test,
         p_value, p_holm``; the AUC difference CI is DeLong's, the others bootstrap. Columns in
         :data:`REFERENCE_SCORES` are not compared.
     """
+    if cam_test not in CAUSALITY_TESTS:
+        raise RecordError(f'cam_test must be one of {CAUSALITY_TESTS}, got {cam_test!r}')
     rows: List[dict] = []
     z = norm.ppf(1 - alpha / 2)
     for name_a, name_b in itertools.combinations(models, 2):
@@ -139,8 +154,8 @@ def pairwise_table(models: Dict[str, Predictions],
                 vb = causality[name_b][column].reindex(a.img_id).to_numpy()
                 both = np.isfinite(va) & np.isfinite(vb)
                 rows.append(dict(pair, metric=f'cam_{column}',
-                                 **_paired_score_row(va[both], vb[both], groups[both], n_boot,
-                                                     alpha, seed)))
+                                 **_paired_score_row(va[both], vb[both], groups[both], cam_test,
+                                                     n_boot, alpha, seed)))
     table = pd.DataFrame(rows)
     table['p_holm'] = np.nan
     for _, index in table.groupby('metric').groups.items():
@@ -156,17 +171,18 @@ def _mean_difference(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean(a - b))
 
 
-def _paired_score_row(a: np.ndarray, b: np.ndarray, groups: np.ndarray, n_boot: int,
-                      alpha: float, seed: int) -> dict:
-    """Wilcoxon test and bootstrap CI of the mean paired difference (NaN row if no pairs)."""
+def _paired_score_row(a: np.ndarray, b: np.ndarray, groups: np.ndarray, cam_test: str,
+                      n_boot: int, alpha: float, seed: int) -> dict:
+    """Paired test and bootstrap CI of the mean paired difference (NaN row if no pairs)."""
     if a.size == 0:
-        return dict(difference=np.nan, low=np.nan, high=np.nan, n=0, test='wilcoxon',
+        return dict(difference=np.nan, low=np.nan, high=np.nan, n=0, test=cam_test,
                     p_value=np.nan)
-    test = wilcoxon_test(a, b)
+    test = (wilcoxon_test(a, b) if cam_test == 'wilcoxon'
+            else permutation_test_paired(a, b, seed=seed))
     ci = bootstrap_ci(_mean_difference, a, b, groups=groups, n_boot=n_boot, alpha=alpha,
                       seed=seed)
     return dict(difference=test.difference, low=ci.low, high=ci.high, n=test.n,
-                test='wilcoxon', p_value=test.p_value)
+                test=test.method, p_value=test.p_value)
 
 
 def ranking_table(table: pd.DataFrame, weight_auc: float = 0.5,

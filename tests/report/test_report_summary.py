@@ -94,3 +94,12 @@ def test_reference_scores_are_reported_but_not_tested_or_ranked(three_models):
     np.testing.assert_allclose(table['cam_roi_area_share'], 0.3)
     assert 'cam_roi_area_share' not in set(pairwise_table(models, cams, n_boot=10)['metric'])
     assert 'energy_pointing_game' in ranking_table(table)['weighting'].iloc[0]
+
+
+def test_permutation_test_can_replace_wilcoxon_for_causality(three_models):
+    models, cams = three_models
+    table = pairwise_table({k: models[k] for k in 'AB'}, cams, n_boot=10, cam_test='permutation')
+    row = table.set_index('metric').loc['cam_energy']
+    assert row['test'] == 'permutation' and row['p_value'] < 0.001  # means 0.7 vs 0.5
+    with pytest.raises(RecordError, match='cam_test must be one of'):
+        pairwise_table(models, cams, cam_test='t-test')

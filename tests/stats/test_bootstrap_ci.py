@@ -86,3 +86,14 @@ def test_vector_statistic_gives_elementwise_bounds():
     assert res.samples.shape == (200, 2)
     assert res.low.shape == res.high.shape == (2,)
     assert res.low[0] < 0.0 < res.high[0] and res.low[1] < 10.0 < res.high[1]
+
+
+def test_patients_resampled_within_label_strata():
+    # 12 patients with 2 images each; 4 patients are positive. Drawing patients within label
+    # strata keeps exactly 8 positive images in every resample.
+    patients = np.repeat(np.arange(12), 2)
+    labels = (patients < 4).astype(int)
+    res = bootstrap_ci(np.sum, labels, groups=patients, strata=labels, n_boot=100)
+    assert np.all(res.samples == 8)
+    free = bootstrap_ci(np.sum, labels, groups=patients, n_boot=100)
+    assert free.samples.std() > 0 and np.all(free.samples % 2 == 0)

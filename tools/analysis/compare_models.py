@@ -22,7 +22,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--names', nargs='+', help='model names (default: file names)')
     parser.add_argument('--cam', nargs='+', help='causality files, one per model, same order')
     parser.add_argument('--images-dir', nargs='+',
-                        help='Grad-CAM output (or overlays) dirs, one per model, same order')
+                        help='gradcam.py --out-dir (overlays in vis/), one per model, same order')
     parser.add_argument('--out', required=True, help='output directory')
     parser.add_argument('--positive-class', default='osteoporosis',
                         help='class whose prob_<class> column is the positive score')
@@ -30,6 +30,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='ranking = w * AUC + (1 - w) * mean causality score')
     parser.add_argument('--rank-metric', help='causality score used for the ranking '
                         '(default: the first score column)')
+    parser.add_argument('--cam-test', choices=['wilcoxon', 'permutation'], default='wilcoxon',
+                        help='paired test of per-image causality scores')
     parser.add_argument('--n-boot', type=int, default=2000, help='bootstrap resamples')
     parser.add_argument('--alpha', type=float, default=0.05, help='1 - confidence level')
     parser.add_argument('--seed', type=int, default=0, help='bootstrap seed')
@@ -52,7 +54,7 @@ def main(argv=None) -> None:
                                  positive_class=args.positive_class,
                                  weight_auc=args.weight_auc, rank_metric=args.rank_metric,
                                  n_boot=args.n_boot, alpha=args.alpha, seed=args.seed,
-                                 max_gallery=args.max_gallery)
+                                 max_gallery=args.max_gallery, cam_test=args.cam_test)
     except RecordError as err:
         raise UserInputError(str(err)) from None
     print(f"Report written to {written['html']}")
