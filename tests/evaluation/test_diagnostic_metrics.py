@@ -186,3 +186,16 @@ def test_multiclass_missing_class_gives_nan_auc():
     with pytest.warns(UserWarning, match='not every class'):
         out = MultiClassDiagnosticMetric.calculate(probs, np.array([0, 1]), ['a', 'b', 'c'])
     assert np.isnan(out['macro_auc']) and out['accuracy'] == 1.0
+
+
+def test_relative_threshold_file_lives_in_the_runner_work_dir(tmp_path):
+    from mmengine.logging import MMLogger
+
+    # A Runner logs to work_dir/<timestamp>/<timestamp>.log; that logger becomes current.
+    (tmp_path / 'work' / '20260101').mkdir(parents=True)
+    MMLogger.get_instance('runner_like', log_file=str(tmp_path / 'work' / '20260101' / 'x.log'))
+    metric = BinaryDiagnosticMetric(threshold_file='youden_threshold.json', n_boot=0)
+    metric.process(None, binary_samples([0.1, 0.9], [0, 1]))
+    metric.evaluate(2)
+    assert json.load(open(tmp_path / 'work' / 'youden_threshold.json'))['threshold'] == 0.9
+    MMLogger.get_instance('after_runner_like')  # a logger without a file becomes current

@@ -8,8 +8,12 @@ them thousands of times (tests check they equal scikit-learn's values).
 Operating threshold (binary): the validation metric (``threshold='youden'``) picks the threshold
 that maximises Youden's J = sensitivity + specificity - 1 on the validation set, stores it in the
 MMEngine ``MessageHub`` runtime info (key ``'youden_threshold'``) and, if ``threshold_file`` is
-set, in a JSON file. The test metric (``threshold='from_val'``) reads it back, from the file if
-given, otherwise from the runtime info of the same process, and keeps it *fixed*.
+set, in a JSON file (with the epoch/iteration it was chosen at). The test metric
+(``threshold='from_val'``) reads it back, from the file if given, otherwise from the runtime
+info of the same process, and keeps it *fixed*. A relative ``threshold_file`` lives in the
+Runner's ``work_dir``, so ``tools/train.py CONFIG`` and ``tools/test.py CONFIG CKPT`` with the
+same work dir share it. The file holds the threshold of the *latest* validation, i.e. of the
+last checkpoint; for another checkpoint, validate it first (or pass the threshold as a float).
 """
 import json
 import os
@@ -20,7 +24,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from mmengine.evaluator import BaseMetric
-from mmengine.logging import MessageHub
+from mmengine.logging import MessageHub, MMLogger
 from mmpretrain.registry import METRICS
 from sklearn.metrics import average_precision_score, confusion_matrix, roc_auc_score, roc_curve
 
@@ -148,6 +152,25 @@ def _atomic_json(obj: dict, path: str) -> None:
     os.replace(tmp, path)
 
 
+def resolve_in_work_dir(path: str) -> str:
+    """Resolve a relative path in the running Runner's ``work_dir``, else the current directory.
+
+    MMEngine exposes no current Runner; its logger writes ``work_dir/<timestamp>/<timestamp>.log``,
+    so the work dir is the parent of the log file's folder.
+
+    Args:
+        path (str): A file path.
+
+    Returns:
+        str: ``path`` itself when absolute or when no Runner logger exists, else the path joined
+        to the work dir.
+    """
+    log_file = getattr(MMLogger.get_current_instance(), 'log_file', None)
+    if osp.isabs(path) or not log_file:
+        return path
+    return osp.join(osp.dirname(osp.dirname(osp.abspath(log_file))), path)
+
+
 def _gt_label(sample: dict) -> int:
     """The single ground-truth class index of a data-sample dict."""
     label = np.asarray(sample['gt_label'].cpu() if hasattr(sample['gt_label'], 'cpu')
@@ -179,8 +202,9 @@ class BinaryDiagnosticMetric(BaseMetric):
             ``'from_val'`` (read the validation threshold: use in ``test_evaluator``) or a float.
             Defaults to ``'youden'``.
         threshold_file (str, optional): JSON file the ``'youden'`` metric writes and the
-            ``'from_val'`` metric reads (``{"threshold": ..., "num_samples": ...}``). Without it
-            the threshold passes through the MessageHub of the running process only.
+            ``'from_val'`` metric reads (``{"threshold": ..., "epoch": ..., ...}``); relative
+            paths are taken in the Runner's ``work_dir``. Without it the threshold passes
+            through the MessageHub of the running process only.
         n_boot (int): Bootstrap resamples for CIs; 0 disables CIs. Defaults to 1000.
         alpha (float): 1 - confidence level. Defaults to 0.05.
         seed (int): Bootstrap seed. Defaults to 0.
@@ -275,10 +299,13 @@ class BinaryDiagnosticMetric(BaseMetric):
         """Choose (``'youden'``), read (``'from_val'``) or return the fixed threshold."""
         if self.threshold == 'youden':
             threshold = self.youden_threshold(scores, labels)
-            MessageHub.get_current_instance().update_info(THRESHOLD_INFO_KEY, threshold)
+            hub = MessageHub.get_current_instance()
+            hub.update_info(THRESHOLD_INFO_KEY, threshold)
             if self.threshold_file:
                 _atomic_json(dict(threshold=threshold, num_samples=len(labels),
-                                  pos_label=self.pos_label), self.threshold_file)
+                                  pos_label=self.pos_label, epoch=hub.get_info('epoch'),
+                                  iter=hub.get_info('iter')),
+                             resolve_in_work_dir(self.threshold_file))
             return threshold, 'youden'
         if self.threshold == 'from_val':
             return self._read_val_threshold(), 'youden'
@@ -287,15 +314,15 @@ class BinaryDiagnosticMetric(BaseMetric):
     def _read_val_threshold(self) -> float:
         """The validation Youden threshold from ``threshold_file`` or the MessageHub."""
         if self.threshold_file:
-            if not osp.isfile(self.threshold_file):
+            path = resolve_in_work_dir(self.threshold_file)
+            if not osp.isfile(path):
                 raise FileNotFoundError(
-                    f"threshold='from_val' but {self.threshold_file} does not exist: run "
-                    "validation with threshold='youden' and the same threshold_file first")
-            with open(self.threshold_file) as f:
+                    f"threshold='from_val' but {path} does not exist: run validation with "
+                    "threshold='youden' and the same threshold_file and work dir first")
+            with open(path) as f:
                 value = json.load(f).get('threshold')
             if not isinstance(value, (int, float)):
-                raise ValueError(f'{self.threshold_file}: "threshold" must be a number, '
-                                 f'got {value!r}')
+                raise ValueError(f'{path}: "threshold" must be a number, got {value!r}')
             return float(value)
         value = MessageHub.get_current_instance().get_info(THRESHOLD_INFO_KEY)
         if value is None:
