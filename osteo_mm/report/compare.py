@@ -1,16 +1,16 @@
 """Compare models from their per-image records and write tables, plots and an HTML report."""
 import os
 import os.path as osp
-import tempfile
 from typing import Dict, List, Optional, Sequence, Union
 
 import pandas as pd
 from tqdm import tqdm
 
+from ..explain.io import write_atomic
 from .plots import (
     calibration_figure,
     causality_figure,
-        gallery_figure,
+    gallery_figure,
     gallery_rows,
     roc_figure,
 )
@@ -40,14 +40,8 @@ from .summary import (
     ranking_table,
 )
 
-
-def _atomic_write(path: str, data: Union[str, bytes]) -> None:
-    """Write through a temporary file in the same folder and ``os.replace`` it into place."""
-    fd, tmp = tempfile.mkstemp(dir=osp.dirname(path), suffix='.tmp')
-    with os.fdopen(fd, 'wb') as f:
-        f.write(data.encode('utf-8') if isinstance(data, str) else data)
-    os.chmod(tmp, 0o644)  # mkstemp creates 0600; reports are meant to be shared
-    os.replace(tmp, path)
+#: Figures written only when their inputs are given; a rerun without them removes stale ones.
+OPTIONAL_FIGURES = ('causality', 'gallery')
 
 
 def _model_names(pred_paths: Sequence[str], names: Optional[Sequence[str]]) -> List[str]:
@@ -128,7 +122,7 @@ def compare_models(pred_paths: Sequence[str], out_dir: str,
     as ``report.md``, the figures ``roc.png``, ``calibration.png``, ``causality.png`` (with
     causality files) and ``gallery.png`` (with overlay dirs and disagreeing images), and
     ``report.html`` with everything embedded. Files are written atomically; a rerun replaces
-    them.
+    them and removes an optional figure its inputs no longer produce.
 
     Args:
         pred_paths (Sequence[str]): one predictions file per model.
@@ -157,7 +151,8 @@ def compare_models(pred_paths: Sequence[str], out_dir: str,
 
     def save(kind: str, filename: str, data: Union[str, bytes]) -> None:
         written[kind] = osp.join(out_dir, filename)
-        _atomic_write(written[kind], data)
+        write_atomic(written[kind], data.encode('utf-8') if isinstance(data, str) else data)
+        os.chmod(written[kind], 0o644)  # the temporary file was private (mkstemp: 0600)
 
     with tqdm(total=6, desc='compare_models', unit='step') as bar:
         metrics = model_table(models, causality, n_boot, alpha, seed)
@@ -183,6 +178,10 @@ def compare_models(pred_paths: Sequence[str], out_dir: str,
         pngs = {kind: figure_png(fig) for kind, fig in figures.items()}
         for kind, png in pngs.items():
             save(kind, f'{kind}.png', png)
+        for kind in OPTIONAL_FIGURES:
+            stale = osp.join(out_dir, f'{kind}.png')
+            if kind not in pngs and osp.isfile(stale):
+                os.remove(stale)
         bar.update()
         tables = _display_tables(metrics, pairwise, ranking)
         notes = _method_notes(models, causality, images_dirs, rows, positive_class,

@@ -80,6 +80,9 @@ def test_report_tool_writes_every_output(tmp_path, monkeypatch, records, capsys)
 
 def test_rerun_without_cams_replaces_outputs(tmp_path, monkeypatch, records):
     out = tmp_path / 'report'
+    run_tool(monkeypatch, '--preds', *records['preds'], '--cam', *records['cams'],
+             '--images-dir', *records['dirs'], '--out', out, '--n-boot', 5)
+    assert (out / 'causality.png').exists() and (out / 'gallery.png').exists()
     run_tool(monkeypatch, '--preds', *records['preds'], '--out', out, '--n-boot', 20)
     assert not (out / 'causality.png').exists() and not (out / 'gallery.png').exists()
     assert 'ranking by AUC only' in (out / 'report.md').read_text()
