@@ -197,5 +197,6 @@ def test_relative_threshold_file_lives_in_the_runner_work_dir(tmp_path):
     metric = BinaryDiagnosticMetric(threshold_file='youden_threshold.json', n_boot=0)
     metric.process(None, binary_samples([0.1, 0.9], [0, 1]))
     metric.evaluate(2)
-    assert json.load(open(tmp_path / 'work' / 'youden_threshold.json'))['threshold'] == 0.9
+    assert json.load(open(tmp_path / 'work' / 'youden_threshold.json'))['threshold'] == \
+        pytest.approx(0.9)
     MMLogger.get_instance('after_runner_like')  # a logger without a file becomes current
