@@ -239,7 +239,8 @@ def _method_notes(models: dict, causality: Optional[dict], images_dirs: Optional
         'below 25 discordant pairs), '
         + ('Wilcoxon signed-rank' if cam_test == 'wilcoxon' else 'paired permutation test')
         + ' for causality (images where both models have a score); Holm adjustment within each '
-        'metric over all model pairs.',
+        'metric over all model pairs. DeLong and McNemar treat images as independent; with '
+        'several images per patient the patient-level bootstrap CIs are the safer guide.',
     ]
     if not causality:
         notes.append('No causality files given: ranking by AUC only.')
