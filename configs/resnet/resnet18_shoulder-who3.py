@@ -1,0 +1,9 @@
+# resnet18 on Shoulder X-ray WHO classes (normal / osteopenia / osteoporosis).
+_base_ = [
+    '../_base_/models/resnet18_xray.py',
+    '../_base_/datasets/shoulder_xray_who3.py',
+    '../_base_/schedules/xray_sgd_cos_50e.py',
+    '../_base_/default_runtime.py',
+]
+
+model = dict(head=dict(num_classes=3))
