@@ -161,7 +161,8 @@ def _finding_masks(u, v, patient, shown, lungs, heart_r, texture):
         air_scale = np.where(band, 0.3, air_scale)
     if 'Effusion' in shown:
         cx = sites['Effusion'][0]
-        meniscus = 0.64 - 0.06 * np.abs(u - cx) / 0.16
+        towards_wall = np.clip((u - cx) * np.sign(cx - 0.5) / 0.16, 0.0, 1.0)
+        meniscus = 0.64 - 0.07 * towards_wall
         fluid = lungs & (v > meniscus) & (np.abs(u - cx) < 0.2)
         masks['Effusion'] = fluid
         air_scale = np.where(fluid, 0.0, air_scale)
