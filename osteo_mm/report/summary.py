@@ -127,7 +127,8 @@ def pairwise_table(models: Dict[str, Predictions],
 
     Returns:
         pd.DataFrame: columns ``model_a, model_b, metric, difference, low, high, n, test,
-        p_value, p_holm``; the AUC difference CI is DeLong's, the others bootstrap. Columns in
+        p_value, p_holm``; the AUC difference CI is DeLong's (clipped to [-1, 1]), the others
+        bootstrap. Columns in
         :data:`REFERENCE_SCORES` are not compared.
     """
     if cam_test not in CAUSALITY_TESTS:
@@ -141,7 +142,8 @@ def pairwise_table(models: Dict[str, Predictions],
         res = delong_test(a.y_true, a.score, b.score)
         half = z * np.sqrt(res.variance)
         rows.append(dict(pair, metric='auc', difference=res.difference,
-                         low=res.difference - half, high=res.difference + half,
+                         low=max(res.difference - half, -1.0),
+                         high=min(res.difference + half, 1.0),
                          n=a.y_true.size, test='delong', p_value=res.p_value))
         mc = mcnemar_test(a.y_true, a.y_pred, b.y_pred)
         ci = bootstrap_ci(_accuracy_difference, a.y_true, a.y_pred, b.y_pred, groups=groups,
