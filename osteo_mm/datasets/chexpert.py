@@ -8,7 +8,7 @@ import pandas as pd
 from mmpretrain.datasets import MultiLabelDataset
 from mmpretrain.registry import DATASETS
 
-from .csv_io import fail_duplicates, fail_rows, read_csv, require_columns
+from .csv_io import fail_duplicates, fail_rows, join_root, read_csv, require_columns
 from .errors import XrayDataError
 from .labels import (
     CHEXPERT_COMPETITION,
@@ -116,28 +116,30 @@ class CheXpertDataset(MultiLabelDataset):
                   [repr(v) for v in rel[patient.isna()]])
         values = np.empty((len(df), len(names)))
         for j, name in enumerate(names):
-            cells = df[name].str.strip()
+            cells = df[name]
             num = pd.to_numeric(cells.where(cells != ''), errors='coerce')
             bad = ((cells != '') & num.isna()) | (num.notna() & ~num.isin([1.0, 0.0, -1.0]))
+            if bad.any():  # whitespace-only cells are empty, not invalid
+                bad &= cells.str.strip() != ''
             fail_rows(path, bad, f'invalid {name!r} value (expected 1.0, 0.0, -1.0 or empty)',
                       [repr(v) for v in cells[bad]])
             values[:, j] = num.to_numpy()
         targets = apply_uncertainty(values, names, self.uncertainty)
-        view = df['Frontal/Lateral'].str.strip()
-        keep = (view == 'Frontal').to_numpy() if self.frontal_only else np.ones(len(df), bool)
+        view = df['Frontal/Lateral'].str.strip().to_numpy()
+        keep = view == 'Frontal' if self.frontal_only else np.ones(len(df), bool)
         if not keep.any():
             raise XrayDataError(f'{path}: empty dataset (frontal_only={self.frontal_only})')
-        img_id = rel.str.split('/', n=1).str[1].fillna(rel)
-        prefix = self._path_prefix(rel.iat[0])
+        img_id = rel.str.replace(r'^[^/]+/', '', regex=True).to_numpy()
+        img_path = join_root(self.data_root, rel if self._path_prefix(rel.iat[0])
+                             else pd.Series(img_id))
+        patients = patient.to_numpy()
         ap_pa = df['AP/PA'].str.strip().to_numpy() if 'AP/PA' in df else np.full(len(df), '')
-        data_list = []
-        for pos in np.flatnonzero(keep):
-            rel_path = rel.iat[pos] if prefix else img_id.iat[pos]
-            data_list.append(dict(
-                img_path=osp.join(self.data_root, rel_path), img_id=img_id.iat[pos],
-                patient_id=patient.iat[pos], view=view.iat[pos], ap_pa=ap_pa[pos],
-                gt_score=targets[pos], gt_label=np.flatnonzero(targets[pos] == 1).tolist()))
-        return data_list
+        rows, cols = np.nonzero(targets == 1)
+        positives = np.split(cols, np.searchsorted(rows, np.arange(1, len(df))))
+        return [dict(img_path=img_path[i], img_id=img_id[i],
+                     patient_id=patients[i], view=view[i], ap_pa=ap_pa[i],
+                     gt_score=targets[i], gt_label=positives[i].tolist())
+                for i in np.flatnonzero(keep)]
 
     def _path_prefix(self, first_path: str) -> bool:
         """Whether ``data_root`` contains the first folder of ``Path`` (one stat in all)."""

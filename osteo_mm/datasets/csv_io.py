@@ -103,3 +103,20 @@ def fail_duplicates(path: str, keys: pd.Series, what: str) -> None:
         first_line = {key: pos + 2 for pos, key in keys.drop_duplicates().items()}
         fail_rows(path, repeats, f'duplicate {what}',
                   [f'{keys[r]!r} (first on line {first_line[keys[r]]})' for r in repeats])
+
+
+def join_root(root: str, rel: pd.Series) -> np.ndarray:
+    """Vectorised ``os.path.join(root, p)`` for a column of paths (absolute ones kept).
+
+    Args:
+        root (str): The data root ('' for none).
+        rel (pd.Series): Relative (or absolute) paths.
+
+    Returns:
+        np.ndarray: The joined paths (object array).
+    """
+    rel = rel.astype(object)
+    if not root:
+        return rel.to_numpy()
+    prefix = osp.join(root, '')
+    return np.where(rel.str.startswith(osp.sep), rel, prefix + rel).astype(object)

@@ -8,7 +8,7 @@ import pandas as pd
 from mmpretrain.datasets import MultiLabelDataset
 from mmpretrain.registry import DATASETS
 
-from .csv_io import fail_duplicates, fail_rows, read_csv
+from .csv_io import fail_duplicates, fail_rows, join_root, read_csv
 from .errors import XrayDataError
 from .labels import NIH_LABELS, NIH_NO_FINDING
 
@@ -187,14 +187,15 @@ class NIHChestXray14Dataset(MultiLabelDataset):
         keep = np.flatnonzero(self._selected(df['image']))
         if len(keep) == 0:
             raise XrayDataError(f'{self.ann_file}: empty dataset for split {self.split!r}')
-        img_root = osp.join(self.data_root, self.img_dir)
+        img_path = join_root(osp.join(self.data_root, self.img_dir), df['image'])
         images, patients, views = (df[c].to_numpy() for c in ('image', 'patient_id', 'view'))
+        rows, cols = np.nonzero(targets)
+        positives = np.split(cols, np.searchsorted(rows, np.arange(1, len(df))))
         data_list = []
         for pos in keep:
-            info = dict(img_path=osp.join(img_root, images[pos]),
-                        img_id=osp.join(self.img_dir, images[pos]), patient_id=patients[pos],
-                        view=views[pos], gt_score=targets[pos],
-                        gt_label=np.flatnonzero(targets[pos]).tolist())
+            info = dict(img_path=img_path[pos],
+                        img_id=f'{self.img_dir}/{images[pos]}', patient_id=patients[pos],
+                        view=views[pos], gt_score=targets[pos], gt_label=positives[pos].tolist())
             info.update(boxes.get(images[pos], {}))
             data_list.append(info)
         return data_list

@@ -8,7 +8,7 @@ import pandas as pd
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
-from .csv_io import fail_duplicates, fail_rows, read_csv, require_columns
+from .csv_io import fail_duplicates, fail_rows, join_root, read_csv, require_columns
 from .errors import XrayDataError
 from .labels import BINARY_CLASSES, WHO_CLASSES, t_scores_to_who
 from .patients import assert_disjoint_patients_in_csv
@@ -181,17 +181,20 @@ class ShoulderXrayDataset(BaseDataset):
         meta = {c: df[c].str.strip().to_numpy() for c in METADATA_COLUMNS if c in df}
         t_score = (pd.to_numeric(df['t_score'].str.strip().where(df['t_score'].str.strip() != ''),
                                  errors='coerce').to_numpy() if 't_score' in df else None)
+        img_path = join_root(self.data_root, image)
+        mask_path = join_root(self.data_root, masks) if masks is not None else None
+        has_mask = (masks != '').to_numpy() if masks is not None else np.zeros(len(df), bool)
+        image, patient, gt_label = image.tolist(), patient.tolist(), gt_label.tolist()
         data_list = []
         for pos in np.flatnonzero(keep):
-            info = dict(img_path=osp.join(self.data_root, image.iat[pos]),
-                        img_id=image.iat[pos], patient_id=patient.iat[pos],
-                        gt_label=int(gt_label[pos]))
+            info = dict(img_path=img_path[pos], img_id=image[pos],
+                        patient_id=patient[pos], gt_label=gt_label[pos])
             if t_score is not None:
                 info['t_score'] = float(t_score[pos])
             for col, values in meta.items():
                 info[col] = values[pos]
-            if masks is not None and masks.iat[pos]:
-                info['roi_mask_path'] = osp.join(self.data_root, masks.iat[pos])
+            if has_mask[pos]:
+                info['roi_mask_path'] = mask_path[pos]
             if pos in boxes:
                 info['gt_bboxes'] = boxes[pos]
             data_list.append(info)

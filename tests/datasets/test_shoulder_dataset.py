@@ -80,3 +80,11 @@ def test_patient_overlap_between_datasets(tmp_path):
                             data_root=str(tmp_path))
     with pytest.raises(XrayDataError, match="'p2' in"):
         check_patient_overlap(a, b, c)
+
+
+def test_roi_mask_column_gives_mask_paths_for_filled_cells(tmp_path):
+    name = write(tmp_path, ['a.png,p1,normal,masks/a.png', 'b.png,p2,normal,'],
+                 header='image,patient_id,label,roi_mask\n')
+    ds = ShoulderXrayDataset(name, data_root=str(tmp_path))
+    assert ds.get_data_info(0)['roi_mask_path'] == str(tmp_path / 'masks' / 'a.png')
+    assert 'roi_mask_path' not in ds.get_data_info(1)
