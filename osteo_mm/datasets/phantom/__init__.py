@@ -7,18 +7,19 @@ both the toolkit's default demo data and the reference for validating explanatio
 from .chest import CHEST_FINDINGS, ChestPatient, ChestView, render_chest, sample_chest_patient
 from .generate import SHOULDER_COLUMNS, generate_chest, generate_shoulder, patient_splits
 from .shoulder import (
-                       ROI_DIAPHYSIS,
-                       ROI_HEAD,
-                       ShoulderPatient,
-                       ShoulderView,
-                       render_shoulder,
-                       sample_patient,
-                       shoulder_image,
+    ROI_DIAPHYSIS,
+    ROI_HEAD,
+    ShoulderPatient,
+    ShoulderView,
+    cortical_index,
+    render_shoulder,
+    sample_patient,
+    shoulder_image,
 )
 
 __all__ = [
     'CHEST_FINDINGS', 'ChestPatient', 'ChestView', 'render_chest', 'sample_chest_patient',
     'SHOULDER_COLUMNS', 'generate_chest', 'generate_shoulder', 'patient_splits',
-    'ROI_DIAPHYSIS', 'ROI_HEAD', 'ShoulderPatient', 'ShoulderView', 'render_shoulder',
-    'sample_patient', 'shoulder_image'
+    'ROI_DIAPHYSIS', 'ROI_HEAD', 'ShoulderPatient', 'ShoulderView', 'cortical_index',
+    'render_shoulder', 'sample_patient', 'shoulder_image'
 ]

@@ -229,6 +229,31 @@ def render_shoulder(patient: ShoulderPatient, rng: np.random.Generator, size: in
     return ShoulderView(image, roi, mask_boxes(roi), side, humerus_mask)
 
 
+def cortical_index(image: np.ndarray, roi_mask: np.ndarray) -> float:
+    """Read the cortical signal inside the diaphyseal ROI of a film, without a model.
+
+    The index is where the ROI median (mostly the medullary canal) sits between the soft-tissue
+    rim (5th percentile) and the cortices (95th percentile). Thin cortices (low DTI) leave a
+    darker canal relative to the cortex, so the index falls with the T-score; being a ratio of
+    intensity differences it ignores exposure offsets and gain.
+
+    Args:
+        image (np.ndarray): Film, bone bright, any numeric dtype.
+        roi_mask (np.ndarray): The phantom's ROI mask (values :data:`ROI_DIAPHYSIS`, ...).
+
+    Returns:
+        float: The index (lower = thinner cortex).
+
+    Raises:
+        ValueError: If the mask has no diaphyseal ROI pixel.
+    """
+    values = np.asarray(image, dtype=np.float64)[roi_mask == ROI_DIAPHYSIS]
+    if values.size == 0:
+        raise ValueError('the ROI mask has no diaphyseal region (value 1)')
+    low, high = np.percentile(values, [5, 95])
+    return float((np.median(values) - low) / max(high - low, 1e-9))
+
+
 def shoulder_image(patient: ShoulderPatient, rng: np.random.Generator, size: int,
                    marker: bool, side: str | None = None
                    ) -> tuple[ShoulderView, tuple[int, int, int, int] | None]:

@@ -9,6 +9,7 @@ from sklearn.model_selection import cross_val_predict
 from osteo_mm.datasets.phantom import (
     ROI_DIAPHYSIS,
     ROI_HEAD,
+    cortical_index,
     render_shoulder,
     sample_patient,
     shoulder_image,
@@ -77,22 +78,13 @@ def test_marker_changes_only_its_box():
     assert tag.max() == 1.0 and (tag < 0.5).any(), 'a bright tag with a dark letter'
 
 
-def _diaphysis_index(image, roi_mask):
-    """Cortical index read inside the diaphysis ROI: where the ROI median (canal) sits between
-    the soft-tissue rim (5th percentile) and the cortices (95th percentile). Thin cortices
-    (low DTI) leave a dark canal, so the index falls with the T-score."""
-    values = image[roi_mask == ROI_DIAPHYSIS]
-    low, high = np.percentile(values, [5, 95])
-    return (np.median(values) - low) / (high - low)
-
-
 def test_signal_is_local_not_global():
     histograms, index, positive = [], [], []
     for i in range(300):
         patient = _patient(i, seed=11)
         view = render_shoulder(patient, np.random.default_rng([11, i, 1]), 64)
         histograms.append(np.histogram(view.image, bins=32, range=(0, 1))[0] / view.image.size)
-        index.append(_diaphysis_index(view.image, view.roi_mask))
+        index.append(cortical_index(view.image, view.roi_mask))
         positive.append(patient.who_label == 2)
     positive = np.array(positive)
     assert 40 <= positive.sum() <= 120
@@ -102,3 +94,8 @@ def test_signal_is_local_not_global():
     local_auc = roc_auc_score(positive, -np.array(index))
     assert global_auc < 0.65, f'global histogram AUC {global_auc:.3f}'
     assert local_auc >= 0.85, f'ROI cortical index AUC {local_auc:.3f}'
+
+
+def test_cortical_index_needs_a_diaphysis_roi():
+    with pytest.raises(ValueError, match='no diaphyseal region'):
+        cortical_index(np.ones((8, 8)), np.full((8, 8), ROI_HEAD, np.uint8))
