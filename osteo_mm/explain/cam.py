@@ -44,24 +44,28 @@ class CAMResult:
 @contextlib.contextmanager
 def _gradients_from(model: nn.Module, layers: Sequence[nn.Module],
                     inputs: torch.Tensor) -> Iterator[None]:
-    """Let gradients flow only from the target layers to the output.
+    """Let gradients flow only from the target layers to the output; leave no trace.
 
     Weight gradients of the rest of the network are useless for a CAM; switching them off stops
     the backward pass at the target layers (a CAM then costs one forward and a partial
-    backward). Layers without parameters need the graph to start at the input instead.
+    backward). Layers without parameters need the graph to start at the input instead. The
+    parameters' ``requires_grad`` flags and ``.grad`` tensors are restored afterwards, so a CAM
+    pass during validation cannot leak gradients into the next training step.
     """
-    flags = {p: p.requires_grad for p in model.parameters()}
+    params = list(model.parameters())
+    saved = [(p.requires_grad, p.grad) for p in params]
     keep = {p for layer in layers for p in layer.parameters()}
     from_input = not all(any(True for _ in layer.parameters()) for layer in layers)
     try:
-        for param in flags:
+        for param in params:
             param.requires_grad_(param in keep)
         inputs.requires_grad_(from_input)
         with torch.enable_grad():
             yield
     finally:
-        for param, flag in flags.items():
+        for param, (flag, grad) in zip(params, saved):
             param.requires_grad_(flag)
+            param.grad = grad
         inputs.requires_grad_(False)
 
 

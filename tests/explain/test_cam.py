@@ -61,10 +61,16 @@ def test_pred_target_explains_the_argmax_class(resnet):
     assert result.target_classes.tolist() == result.logits.argmax(1).tolist()
 
 
-def test_cam_pass_leaves_parameters_trainable_and_without_gradients(resnet):
+def test_backward_stops_at_the_target_layer_and_gradients_are_restored(resnet):
+    reached = []
+    resnet.backbone.conv1.weight.register_hook(lambda grad: reached.append('conv1'))
+    resnet.backbone.layer4[-1].conv2.weight.register_hook(lambda grad: reached.append('layer4'))
+    existing = torch.ones_like(resnet.head.fc.weight)
+    resnet.head.fc.weight.grad = existing
     BatchCAM(resnet)(_images(2), [0, 1])
+    assert reached == ['layer4']  # no weight gradient computed below the target layer
     assert all(p.requires_grad for p in resnet.parameters())
-    assert resnet.backbone.conv1.weight.grad is None  # backward stopped at the target layer
+    assert resnet.head.fc.weight.grad is existing
 
 
 def test_target_classes_from_ground_truth_pred_or_index():
