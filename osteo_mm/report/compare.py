@@ -1,7 +1,7 @@
 """Compare models from their per-image records and write tables, plots and an HTML report."""
 import os
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import pandas as pd
 from tqdm import tqdm
@@ -15,6 +15,7 @@ from .plots import (
     roc_figure,
 )
 from .records import (
+    Predictions,
     RecordError,
     check_same_columns,
     check_same_images,
@@ -66,7 +67,8 @@ def _per_model(option: str, values: Optional[Sequence[str]], n_models: int) -> N
 def load_inputs(pred_paths: Sequence[str], names: Optional[Sequence[str]] = None,
                 cam_paths: Optional[Sequence[str]] = None,
                 images_dirs: Optional[Sequence[str]] = None,
-                positive_class: str = 'osteoporosis') -> tuple:
+                positive_class: str = 'osteoporosis'
+                ) -> Tuple[Dict[str, Predictions], Optional[Dict[str, pd.DataFrame]]]:
     """Read and cross-check all records.
 
     Every predictions file must cover the same images with the same labels; every causality

@@ -7,7 +7,7 @@ threshold), Wilcoxon signed-rank or paired permutation test (causality, images w
 models have a score); Holm adjustment within each metric over all model pairs.
 """
 import itertools
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import pandas as pd
@@ -102,7 +102,7 @@ def model_table(models: Dict[str, Predictions], causality: Optional[Dict[str, pd
 
 
 def _mean_ci(values: np.ndarray, groups: np.ndarray, n_boot: int, alpha: float,
-             seed: int) -> tuple:
+             seed: int) -> Tuple[float, float, float]:
     """Mean with a patient-level bootstrap CI; NaNs when there are no values."""
     if values.size == 0:
         return (np.nan, np.nan, np.nan)

@@ -7,7 +7,7 @@ Operating Characteristic Curves", IEEE Signal Processing Letters 21(11), 2014. T
 exactly as in the Mann-Whitney form of the AUC; nothing is approximated.
 """
 import warnings
-from typing import NamedTuple, Sequence
+from typing import NamedTuple, Sequence, Tuple
 
 import numpy as np
 from scipy.stats import norm, rankdata
@@ -68,7 +68,7 @@ def _check_scores(scores: np.ndarray, n: int) -> np.ndarray:
     return scores
 
 
-def delong_covariance(y_true: Sequence, scores: Sequence) -> tuple:
+def delong_covariance(y_true: Sequence, scores: Sequence) -> Tuple[np.ndarray, np.ndarray]:
     """AUCs of k scores on the same cases and the DeLong covariance matrix of those AUCs.
 
     Args:
