@@ -4,7 +4,6 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import pandas as pd
-import torch
 from mmengine.config import Config
 from mmengine.dataset import BaseDataset
 from mmengine.registry import init_default_scope
@@ -213,8 +212,3 @@ def load_maps(out_dir: str, img_id: str) -> dict:
         return dict(cam=stored['cam'].astype(np.float32),
                     cam_ori=stored['cam_ori'].astype(np.float32),
                     target_class=int(stored['target_class']))
-
-
-def softmax_scores(logits: torch.Tensor) -> np.ndarray:
-    """Class probabilities of single-label logits."""
-    return torch.softmax(logits.float(), dim=1).cpu().numpy()
