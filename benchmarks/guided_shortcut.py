@@ -38,7 +38,7 @@ def write_roi_fraction_csv(src: str, dst: str, fraction: float, seed: int = 0) -
     and test rows are unchanged (causality is scored against their ROIs).
 
     Args:
-        src: The phantom's ``shoulder.csv`` (with a ``split`` column).
+        src: The phantom's ``labels.csv`` (with a ``split`` column).
         dst: Where to write the copy (atomically).
         fraction: Share of training patients that keep their ROI, in [0, 1].
         seed: Seed of the patient draw.
@@ -73,7 +73,7 @@ def run_one(name: str, config: str, fraction: float, data_root: str, work_dir: s
     run_dir = osp.join(work_dir, name)
     os.makedirs(run_dir, exist_ok=True)
     ann_file = osp.join(run_dir, 'train.csv')
-    kept = write_roi_fraction_csv(osp.join(data_root, 'shoulder.csv'), ann_file, fraction)
+    kept = write_roi_fraction_csv(osp.join(data_root, 'labels.csv'), ann_file, fraction)
     print(f'{name}: {kept} training images keep their ROI', flush=True)
     data = [f'train_dataloader.dataset.data_root={data_root}',
             f'train_dataloader.dataset.ann_file={ann_file}',
