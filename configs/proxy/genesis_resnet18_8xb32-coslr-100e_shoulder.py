@@ -1,0 +1,24 @@
+# Models Genesis restoration on the shoulder X-rays themselves (self-training on the target
+# domain, labels unused, `train` split only). Fine-tune like
+# rotation_resnet18_8xb32-coslr-100e_shoulder.py (the decoder is dropped).
+_base_ = [
+    '../_base_/models/proxy_genesis_resnet18.py',
+    '../_base_/datasets/shoulder_xray.py',
+    '../_base_/default_runtime.py',
+    './_base_/pretext_sgd-coslr-100e.py',
+]
+
+img_size = 224
+train_pipeline = [
+    dict(type='LoadXrayFromFile', window='file'),
+    dict(type='XrayRandomResizedCrop', scale=img_size, crop_ratio_range=(0.3, 1.0)),
+    dict(type='XrayRandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackXrayInputs'),
+]
+train_dataloader = dict(batch_size=32, drop_last=True, dataset=dict(pipeline=train_pipeline))
+# A regression loss: a smaller lr than the classification pretext tasks.
+optim_wrapper = dict(optimizer=dict(lr=0.02))
+# Pretext training has no labelled evaluation.
+val_dataloader = val_cfg = val_evaluator = None
+test_dataloader = test_cfg = test_evaluator = None
+default_hooks = dict(checkpoint=dict(interval=10, max_keep_ckpts=3))

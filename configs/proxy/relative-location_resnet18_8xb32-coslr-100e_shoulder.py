@@ -1,0 +1,23 @@
+# Relative location on the shoulder X-rays themselves (self-training on the target domain,
+# labels unused, `train` split only). 288 px crops hold the 3x3 grid of 64 px tiles with
+# half-tile gaps and jitter (270 px needed). Fine-tune like
+# rotation_resnet18_8xb32-coslr-100e_shoulder.py.
+_base_ = [
+    '../_base_/models/proxy_relative-location_resnet18.py',
+    '../_base_/datasets/shoulder_xray.py',
+    '../_base_/default_runtime.py',
+    './_base_/pretext_sgd-coslr-100e.py',
+]
+
+img_size = 288
+train_pipeline = [
+    dict(type='LoadXrayFromFile', window='file'),
+    dict(type='XrayRandomResizedCrop', scale=img_size, crop_ratio_range=(0.3, 1.0)),
+    dict(type='XrayRandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackXrayInputs'),
+]
+train_dataloader = dict(batch_size=32, drop_last=True, dataset=dict(pipeline=train_pipeline))
+# Pretext training has no labelled evaluation.
+val_dataloader = val_cfg = val_evaluator = None
+test_dataloader = test_cfg = test_evaluator = None
+default_hooks = dict(checkpoint=dict(interval=10, max_keep_ckpts=3))
