@@ -38,6 +38,9 @@ train_pipeline = [
 train_dataloader = dict(
     batch_size=64,
     num_workers=8,
+    # Restated without the `_scope_` key that inheriting `mmpretrain::` adds to every typed dict:
+    # MMEngine passes collate_fn's keys to the function, and default_collate rejects `_scope_`.
+    collate_fn=dict(_delete_=True, type='default_collate'),
     dataset=dict(
         _delete_=True,
         type='NIHChestXray14Dataset',

@@ -12,9 +12,9 @@ from mmpretrain.registry import MODELS, TRANSFORMS
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MAE_CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'mae', '*.py')))
 SPARK_CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'spark', '*.py')))
-MAE_CPU = osp.join(ROOT, 'configs', 'mae', 'mae_deit-t-p16_1xb32-coslr-30e_phantom-chest-128px.py')
+MAE_CPU = osp.join(ROOT, 'configs', 'mae', 'mae_deit-t-p16_1xb32-coslr-8e_phantom-chest-128px.py')
 SPARK_CPU = osp.join(ROOT, 'configs', 'spark',
-                     'spark_sparse-resnet18_1xb32-coslr-30e_phantom-chest-128px.py')
+                     'spark_sparse-resnet18_1xb32-coslr-8e_phantom-chest-128px.py')
 
 
 def _crop(cfg):
