@@ -40,6 +40,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='films per patient (default: 1 shoulder, 3 chest follow-ups)')
     parser.add_argument('--unlabeled', action='store_true',
                         help='write images only (self-supervised pretraining)')
+    parser.add_argument('--workers', type=int, default=1,
+                        help='worker processes (the output is the same for any number)')
     parser.add_argument('--no-progress', action='store_true', help='hide the progress bar')
     shoulder = parser.add_argument_group('shoulder only')
     shoulder.add_argument('--format', choices=['dicom', 'png'],
@@ -86,12 +88,12 @@ def run(argv=None) -> str:
                 shortcut_splits=[s.strip() for s in (args.shortcut_splits or 'train,val')
                                  .split(',')],
                 shortcut_elsewhere=args.shortcut_elsewhere or 'absent', unlabeled=args.unlabeled,
-                progress=not args.no_progress)
+                workers=args.workers, progress=not args.no_progress)
         return generate_chest(
             args.out, args.num_patients, size=args.size, seed=args.seed,
             images_per_patient=args.images_per_patient or 3,
             test_ratio=0.2 if args.test_ratio is None else args.test_ratio,
-            unlabeled=args.unlabeled, progress=not args.no_progress)
+            unlabeled=args.unlabeled, workers=args.workers, progress=not args.no_progress)
     except ValueError as err:
         raise UserInputError(str(err)) from None
 

@@ -134,7 +134,9 @@ def _skeleton(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return spine + clavicles + heads
 
 
-def _finding_masks(u, v, patient, shown, lungs, heart_r, texture):
+def _finding_masks(u: np.ndarray, v: np.ndarray, patient: ChestPatient, shown: tuple[str, ...],
+                   lungs: np.ndarray, heart_r: np.ndarray,
+                   texture: np.ndarray) -> tuple[dict, np.ndarray, np.ndarray]:
     """Masks and extra attenuation of the findings shown on this film."""
     masks, extra, air_scale = {}, np.zeros_like(u), np.ones_like(u)
     sites = patient.sites

@@ -114,12 +114,13 @@ class ShoulderView:
     humerus_mask: np.ndarray
 
 
-def _soft_tissue(u: np.ndarray, v: np.ndarray, head: tuple[float, float], axis_p1, rng_bulk):
+def _soft_tissue(u: np.ndarray, v: np.ndarray, head: tuple[float, float],
+                 axis_end: tuple[float, float], bulk: float) -> np.ndarray:
     """Soft-tissue path: trunk, deltoid and arm, with the lung as a low-density region."""
     trunk = ellipsoid(u, v, (1.05, 0.95), (0.72, 0.8), 1.3)
-    deltoid = ellipsoid(u, v, (head[0] + 0.02, head[1] + 0.08), (0.24 * rng_bulk, 0.3), 0.8)
-    _, _, arm_dist = segment(u, v, (head[0], head[1] + 0.1), axis_p1)
-    arm = chord(arm_dist, 0.2 * rng_bulk)
+    deltoid = ellipsoid(u, v, (head[0] + 0.02, head[1] + 0.08), (0.24 * bulk, 0.3), 0.8)
+    _, _, arm_dist = segment(u, v, (head[0], head[1] + 0.1), axis_end)
+    arm = chord(arm_dist, 0.2 * bulk)
     tissue = np.maximum(np.maximum(trunk, deltoid), arm)
     lung = ellipsoid(u, v, (1.12, 0.78), (0.42, 0.55), 0.9)
     return _MU_SOFT * tissue - _MU_LUNG_AIR * lung
@@ -136,7 +137,8 @@ def _ribs(u: np.ndarray, v: np.ndarray, tilt: float) -> np.ndarray:
     return path * chest_wall
 
 
-def _scapula(u, v, matrix, size, head, head_r):
+def _scapula(u: np.ndarray, v: np.ndarray, matrix: np.ndarray, size: int,
+             head: tuple[float, float], head_r: float) -> np.ndarray:
     """Path through glenoid, scapular plate, lateral border, acromion, coracoid and clavicle."""
     gx, gy = head[0] + head_r + 0.028, head[1] + 0.01
     plate_pts = np.array([[gx, gy - 0.09], [gx + 0.45, gy - 0.16], [gx + 0.38, gy + 0.62],
@@ -183,7 +185,7 @@ def render_shoulder(patient: ShoulderPatient, rng: np.random.Generator, size: in
 
     # Humerus: a capsule-shaped tube whose radius flares at the metaphysis and whose cortex
     # thickens from the metaphysis to the diaphysis, where the patient's DTI is reached.
-    s, lateral, dist = segment(u, v, p0, p1)
+    s, _, dist = segment(u, v, p0, p1)
     s_c = np.clip(s, 0.0, None)
     outer = 0.047 * build + 0.042 * build * np.exp(-s_c / 0.11)
     dti_here = 1.06 + (patient.dti - 1.06) * (1.0 - np.exp(-s_c / 0.12))

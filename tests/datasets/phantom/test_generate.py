@@ -37,11 +37,14 @@ def _rows(path):
 
 
 def test_same_seed_gives_byte_identical_files(tmp_path):
-    for run in ('a', 'b'):
-        generate_shoulder(str(tmp_path / run / 'dcm'), 4, size=32, seed=3, progress=False)
+    """Also with a different number of worker processes."""
+    for run, workers in (('a', 1), ('b', 2)):
+        generate_shoulder(str(tmp_path / run / 'dcm'), 6, size=32, seed=3, workers=workers,
+                          progress=False)
         generate_shoulder(str(tmp_path / run / 'png'), 4, size=32, seed=3, fmt='png',
                           shortcut_rate=0.8, progress=False)
-        generate_chest(str(tmp_path / run / 'chest'), 3, size=32, seed=3, progress=False)
+        generate_chest(str(tmp_path / run / 'chest'), 3, size=32, seed=3, workers=workers,
+                       progress=False)
     first, second = _files(tmp_path / 'a'), _files(tmp_path / 'b')
     assert sorted(first) == sorted(second)
     assert len(first) > 30
