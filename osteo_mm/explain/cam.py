@@ -12,7 +12,13 @@ from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from torch import nn
 
 from .reshape import TokensToFeatureMap
-from .targets import TargetSpec, get_target_layers, is_vit, target_classes
+from .targets import (
+    TargetSpec,
+    default_target_layer_names,
+    get_target_layers,
+    is_vit,
+    target_classes,
+)
 
 CAM_METHODS: Dict[str, type] = {
     'gradcam': GradCAM,
@@ -95,7 +101,8 @@ class BatchCAM:
             raise ValueError(f'unknown CAM method {method!r}; choose from {sorted(CAM_METHODS)}')
         self.model = model
         self.method = method
-        self.layers = get_target_layers(model, target_layers)
+        self.layer_names = list(target_layers or default_target_layer_names(model))
+        self.layers = get_target_layers(model, self.layer_names)
         self.score_cam_batch_size = score_cam_batch_size
         backbone = getattr(model, 'backbone', None)
         self.vit = backbone is not None and is_vit(backbone)
