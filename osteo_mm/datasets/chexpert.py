@@ -8,7 +8,14 @@ import pandas as pd
 from mmpretrain.datasets import MultiLabelDataset
 from mmpretrain.registry import DATASETS
 
-from .csv_io import fail_duplicates, fail_rows, join_root, read_csv, require_columns
+from .csv_io import (
+    fail_duplicates,
+    fail_rows,
+    join_root,
+    positive_indices,
+    read_csv,
+    require_columns,
+)
 from .errors import XrayDataError
 from .labels import (
     CHEXPERT_COMPETITION,
@@ -134,11 +141,10 @@ class CheXpertDataset(MultiLabelDataset):
                              else pd.Series(img_id))
         patients = patient.to_numpy()
         ap_pa = df['AP/PA'].str.strip().to_numpy() if 'AP/PA' in df else np.full(len(df), '')
-        rows, cols = np.nonzero(targets == 1)
-        positives = np.split(cols, np.searchsorted(rows, np.arange(1, len(df))))
+        positives = positive_indices(targets)
         return [dict(img_path=img_path[i], img_id=img_id[i],
                      patient_id=patients[i], view=view[i], ap_pa=ap_pa[i],
-                     gt_score=targets[i], gt_label=positives[i].tolist())
+                     gt_score=targets[i], gt_label=positives[i])
                 for i in np.flatnonzero(keep)]
 
     def _path_prefix(self, first_path: str) -> bool:

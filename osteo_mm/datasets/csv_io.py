@@ -120,3 +120,18 @@ def join_root(root: str, rel: pd.Series) -> np.ndarray:
         return rel.to_numpy()
     prefix = osp.join(root, '')
     return np.where(rel.str.startswith(osp.sep), rel, prefix + rel).astype(object)
+
+
+def positive_indices(targets: np.ndarray) -> list[list[int]]:
+    """Per row, the column indices where ``targets == 1`` (the multi-label ``gt_label``).
+
+    Args:
+        targets (np.ndarray): (N, L) multi-hot targets.
+
+    Returns:
+        list[list[int]]: N lists of column indices.
+    """
+    rows, cols = np.nonzero(targets == 1)
+    bounds = np.searchsorted(rows, np.arange(len(targets) + 1)).tolist()
+    cols = cols.tolist()  # one conversion, then cheap list slices per row
+    return [cols[bounds[i]:bounds[i + 1]] for i in range(len(targets))]

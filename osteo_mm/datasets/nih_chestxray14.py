@@ -8,7 +8,7 @@ import pandas as pd
 from mmpretrain.datasets import MultiLabelDataset
 from mmpretrain.registry import DATASETS
 
-from .csv_io import fail_duplicates, fail_rows, join_root, read_csv
+from .csv_io import fail_duplicates, fail_rows, join_root, positive_indices, read_csv
 from .errors import XrayDataError
 from .labels import NIH_LABELS, NIH_NO_FINDING
 
@@ -64,14 +64,18 @@ def encode_findings(findings: pd.Series, path: str) -> np.ndarray:
     Raises:
         XrayDataError: On an unknown finding or ``No Finding`` mixed with findings.
     """
-    dummies = findings.str.get_dummies(sep='|')
-    unknown = [c for c in dummies.columns if c not in NIH_LABELS and c != NIH_NO_FINDING]
-    if unknown:
-        rows = dummies[unknown].any(axis=1).to_numpy()
-        fail_rows(path, rows, f'unknown finding(s) {unknown} (expected {list(NIH_LABELS)} or '
-                  f'{NIH_NO_FINDING!r})')
-    targets = dummies.reindex(columns=list(NIH_LABELS), fill_value=0).to_numpy(np.float32)
-    no_finding = dummies.get(NIH_NO_FINDING, pd.Series(0, index=dummies.index)).to_numpy() > 0
+    tokens = findings.str.split('|').explode().str.strip()
+    rows = tokens.index.to_numpy()
+    codes = tokens.map({name: j for j, name in enumerate(NIH_LABELS)}).to_numpy()
+    no_finding = np.zeros(len(findings), dtype=bool)
+    no_finding[rows[tokens.to_numpy() == NIH_NO_FINDING]] = True
+    unknown = np.zeros(len(findings), dtype=bool)
+    unknown[rows[pd.isna(codes) & (tokens.to_numpy() != NIH_NO_FINDING)]] = True
+    fail_rows(path, unknown, f'unknown finding (expected {list(NIH_LABELS)} or '
+              f'{NIH_NO_FINDING!r})', [repr(v) for v in findings[unknown]])
+    targets = np.zeros((len(findings), len(NIH_LABELS)), dtype=np.float32)
+    known = ~pd.isna(codes)
+    targets[rows[known], codes[known].astype(np.int64)] = 1
     fail_rows(path, no_finding & (targets.sum(1) > 0), f'{NIH_NO_FINDING!r} mixed with findings')
     fail_rows(path, ~no_finding & (targets.sum(1) == 0), 'empty Finding Labels')
     return targets
@@ -189,13 +193,12 @@ class NIHChestXray14Dataset(MultiLabelDataset):
             raise XrayDataError(f'{self.ann_file}: empty dataset for split {self.split!r}')
         img_path = join_root(osp.join(self.data_root, self.img_dir), df['image'])
         images, patients, views = (df[c].to_numpy() for c in ('image', 'patient_id', 'view'))
-        rows, cols = np.nonzero(targets)
-        positives = np.split(cols, np.searchsorted(rows, np.arange(1, len(df))))
+        positives = positive_indices(targets)
         data_list = []
         for pos in keep:
             info = dict(img_path=img_path[pos],
                         img_id=f'{self.img_dir}/{images[pos]}', patient_id=patients[pos],
-                        view=views[pos], gt_score=targets[pos], gt_label=positives[pos].tolist())
+                        view=views[pos], gt_score=targets[pos], gt_label=positives[pos])
             info.update(boxes.get(images[pos], {}))
             data_list.append(info)
         return data_list

@@ -63,7 +63,7 @@ def test_nih_official_splits_and_boxes(tmp_path):
 
 @pytest.mark.parametrize('rows, message', [
     (NIH_ROWS[:1] + ['00000009_000.png,Pneumonitis,0,9,050Y,F,PA,1,1,0.1,0.1'],
-     r"unknown finding\(s\) \['Pneumonitis'\].*line 3"),
+     r"unknown finding .*line 3: 'Pneumonitis'"),
     (NIH_ROWS + NIH_ROWS[:1], r"duplicate image in 1 row\(s\): line 6"),
     (['00000001_000.png,No Finding|Mass,0,1,058Y,M,PA,1,1,0.1,0.1'], "'No Finding' mixed"),
 ])
