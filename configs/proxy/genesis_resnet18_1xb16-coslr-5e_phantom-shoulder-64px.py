@@ -16,8 +16,7 @@ train_dataloader = dict(
     batch_size=16,
     num_workers=1,
     persistent_workers=False,
-    dataset=dict(data_root='data/phantom_shoulder/', ann_file='shoulder.csv',
-                 pipeline=train_pipeline))
+    dataset=dict(data_root='data/phantom_shoulder/', pipeline=train_pipeline))
 optim_wrapper = dict(optimizer=dict(lr=0.02))
 auto_scale_lr = dict(base_batch_size=16)
 max_epochs = 5

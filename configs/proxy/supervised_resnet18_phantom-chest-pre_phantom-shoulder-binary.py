@@ -6,6 +6,6 @@ _base_ = './supervised_resnet18_nih-cxr14-pre_shoulder-binary.py'
 chest_checkpoint = 'work_dirs/supervised_resnet18_phantom-chest/epoch_50.pth'
 model = dict(backbone=dict(init_cfg=dict(checkpoint=chest_checkpoint)))
 data_root = 'data/phantom_shoulder/'
-train_dataloader = dict(dataset=dict(data_root=data_root, ann_file='shoulder.csv'))
-val_dataloader = dict(dataset=dict(data_root=data_root, ann_file='shoulder.csv'))
-test_dataloader = dict(dataset=dict(data_root=data_root, ann_file='shoulder.csv'))
+train_dataloader = dict(dataset=dict(data_root=data_root))
+val_dataloader = dict(dataset=dict(data_root=data_root))
+test_dataloader = dict(dataset=dict(data_root=data_root))

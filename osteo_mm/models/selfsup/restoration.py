@@ -19,8 +19,9 @@ class ModelsGenesis(BaseSelfSupervisor):
     each image is locally pixel-shuffled, passed through a random Bezier intensity curve and
     in- or out-painted with noise (each with its own probability, see :mod:`.genesis_ops`);
     the encoder-decoder reconstructs the original image under an L2 loss. Corruptions act on
-    each image rescaled to ``[0, 1]`` by its own minimum and maximum and are mapped back, so
-    the network sees inputs in the data preprocessor's normalisation, as in fine-tuning.
+    every channel of an image rescaled to ``[0, 1]`` by its own minimum and maximum and are
+    mapped back, so the network sees inputs in the data preprocessor's normalisation, as in
+    fine-tuning (and a grey image normalised per channel stays grey).
 
     A backbone with one output (a ViT with ``out_type='featmap'``: the patch-token map) feeds
     the neck that map, e.g. ``SimMIMLinearDecoder``; a backbone with several outputs (a
@@ -82,8 +83,8 @@ class ModelsGenesis(BaseSelfSupervisor):
             tuple[Tensor, Tensor]: Corrupted images (equal to ``inputs`` bit for bit wherever
             no transform applied) and the bool mask ``(N, 1, H, W)`` of changed pixels.
         """
-        low = inputs.amin(dim=(1, 2, 3), keepdim=True)
-        scale = (inputs.amax(dim=(1, 2, 3), keepdim=True) - low).clamp_min(1e-6)
+        low = inputs.amin(dim=(2, 3), keepdim=True)
+        scale = (inputs.amax(dim=(2, 3), keepdim=True) - low).clamp_min(1e-6)
         images = (inputs - low) / scale
         images, shuffled = local_pixel_shuffle(images, self.shuffle_prob,
                                                self.shuffle_block_size, self.shuffle_fraction)

@@ -190,7 +190,9 @@ def test_restoration_input_differs_from_target_only_where_a_transform_applied():
         neck=dict(type='SparKLightDecoder', feature_dim=512, upsample_ratio=32,
                   norm_cfg=dict(type='BN')),
         head=dict(type='MIMHead', loss=dict(type='PixelReconstructionLoss', criterion='L2'))))
-    images = torch.randn(4, 3, 32, 32) * 50 + 100  # normalised-input range, not [0, 1]
+    grey = torch.rand(4, 1, 32, 32)
+    mean, std = torch.tensor([0.4, 0.5, 0.6]), torch.tensor([0.2, 0.25, 0.3])
+    images = (grey - mean[:, None, None]) / std[:, None, None]  # as the preprocessor makes it
 
     corrupted, changed = model.corrupt(images)
 
@@ -198,5 +200,7 @@ def test_restoration_input_differs_from_target_only_where_a_transform_applied():
     assert torch.equal(corrupted[keep], images[keep])
     assert (corrupted[~keep] != images[~keep]).float().mean() > 0.9
     assert corrupted.min() >= images.amin() - 1e-3 and corrupted.max() <= images.amax() + 1e-3
+    grey_again = corrupted * std[:, None, None] + mean[:, None, None]
+    assert torch.allclose(grey_again[:, 0], grey_again[:, 2], atol=1e-5)  # still grey
     model.nonlinear_prob = model.shuffle_prob = model.paint_prob = 0.0
     assert torch.equal(model.corrupt(images)[0], images)
