@@ -200,3 +200,10 @@ def test_relative_threshold_file_lives_in_the_runner_work_dir(tmp_path):
     assert json.load(open(tmp_path / 'work' / 'youden_threshold.json'))['threshold'] == \
         pytest.approx(0.9)
     MMLogger.get_instance('after_runner_like')  # a logger without a file becomes current
+
+
+def test_binary_metric_rejects_multiclass_scores():
+    sample = DataSample().set_gt_label(0).set_pred_score(torch.tensor([0.2, 0.3, 0.5]))
+    sample.set_metainfo(dict(img_id='who3.png'))
+    with pytest.raises(ValueError, match="'who3.png'.*got 3"):
+        BinaryDiagnosticMetric().process(None, [sample.to_dict()])

@@ -57,3 +57,9 @@ def test_bad_extension_and_class_mismatch_are_errors(tmp_path):
     metric.process(None, [sample('a', 'P1', 1, [0.2, 0.8])])
     with pytest.raises(ValueError, match='3 names'):
         metric.evaluate(1)
+
+
+def test_multilabel_sample_without_gt_score_is_an_error(tmp_path):
+    metric = METRICS.build(dict(type='DumpXrayPredictions', out_file=str(tmp_path / 'p.csv')))
+    with pytest.raises(ValueError, match="'a'.*need gt_score"):
+        metric.process(None, [sample('a', 'P1', [0, 2], [0.9, 0.1, 0.8])])

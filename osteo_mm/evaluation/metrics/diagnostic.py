@@ -251,6 +251,9 @@ class BinaryDiagnosticMetric(BaseMetric):
         """
         for sample in data_samples:
             score = sample['pred_score'].cpu().numpy().reshape(-1)
+            if score.size > 2:
+                raise ValueError(f'image {sample.get("img_id", "?")!r}: a binary metric needs 1 '
+                                 f'or 2 scores per image, got {score.size}')
             self.results.append(dict(
                 score=float(score[0] if score.size == 1 else score[self.pos_label]),
                 label=_gt_label(sample), img_id=sample.get('img_id', ''),

@@ -57,7 +57,11 @@ class DumpXrayPredictions(BaseMetric):
             if 'gt_score' in sample:
                 record['gt_score'] = sample['gt_score'].cpu().numpy()
             elif 'gt_label' in sample:
-                record['gt_label'] = int(sample['gt_label'].cpu().reshape(-1)[0])
+                label = sample['gt_label'].cpu().reshape(-1)
+                if label.numel() != 1:
+                    raise ValueError(f'image {record["img_id"]!r}: {label.numel()} gt labels; '
+                                     'multi-label samples need gt_score')
+                record['gt_label'] = int(label[0])
             self.results.append(record)
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
