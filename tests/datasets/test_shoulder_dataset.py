@@ -1,4 +1,5 @@
 """ShoulderXrayDataset: our CSV schema, both tasks, ROI columns and every bad-input case."""
+import os
 from functools import partial
 
 import numpy as np
@@ -6,6 +7,7 @@ import pytest
 
 from osteo_mm.datasets import ShoulderXrayDataset as _Shoulder
 from osteo_mm.datasets import XrayDataError, check_patient_overlap
+from osteo_mm.datasets.transforms import LoadXrayFromFile
 
 # serialize_data=False skips MMEngine's gc.collect(), which dominates tiny test datasets.
 ShoulderXrayDataset = partial(_Shoulder, serialize_data=False)
@@ -88,3 +90,19 @@ def test_roi_mask_column_gives_mask_paths_for_filled_cells(tmp_path):
     ds = ShoulderXrayDataset(name, data_root=str(tmp_path))
     assert ds.get_data_info(0)['roi_mask_path'] == str(tmp_path / 'masks' / 'a.png')
     assert 'roi_mask_path' not in ds.get_data_info(1)
+
+
+def test_large_csv_with_missing_files_builds_without_touching_images(tmp_path, monkeypatch):
+    rows = [f'img/{i:06d}.dcm,p{i},normal,,,,' for i in range(20000)]
+    name = write(tmp_path, rows)
+
+    checked = []
+    isfile = os.path.isfile
+    monkeypatch.setattr(os.path, 'isfile', lambda p: checked.append(p) or isfile(p))
+    ds = ShoulderXrayDataset(name, data_root=str(tmp_path))
+    monkeypatch.undo()
+    assert len(ds) == 20000 and checked == [str(tmp_path / name)]  # only the CSV itself
+    loader = LoadXrayFromFile(on_bad_sample='skip')
+    assert loader(ds.get_data_info(7)) is None and loader.num_skipped == 1
+    with pytest.raises(XrayDataError, match='000007.dcm: image file not found'):
+        LoadXrayFromFile()(ds.get_data_info(7))
