@@ -15,7 +15,12 @@ train_pipeline = [
     dict(type='XrayRandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackXrayInputs'),
 ]
-train_dataloader = dict(batch_size=32, drop_last=True, dataset=dict(pipeline=train_pipeline))
+# The algorithms take one stacked batch (MMEngine's default collate gives a list).
+train_dataloader = dict(
+    batch_size=32,
+    drop_last=True,
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(pipeline=train_pipeline))
 # A regression loss: a smaller lr than the classification pretext tasks.
 optim_wrapper = dict(optimizer=dict(lr=0.02))
 # Pretext training has no labelled evaluation.

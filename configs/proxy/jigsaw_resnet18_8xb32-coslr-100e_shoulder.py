@@ -15,7 +15,12 @@ train_pipeline = [
     dict(type='XrayRandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackXrayInputs'),
 ]
-train_dataloader = dict(batch_size=32, drop_last=True, dataset=dict(pipeline=train_pipeline))
+# The algorithms take one stacked batch (MMEngine's default collate gives a list).
+train_dataloader = dict(
+    batch_size=32,
+    drop_last=True,
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(pipeline=train_pipeline))
 # Pretext training has no labelled evaluation.
 val_dataloader = val_cfg = val_evaluator = None
 test_dataloader = test_cfg = test_evaluator = None

@@ -1,8 +1,28 @@
-"""Shared base of the classification-style pretext tasks."""
-from typing import Tuple
+"""Shared helpers of the pretext tasks."""
+from typing import Any, Tuple
 
 import torch
 from mmpretrain.models import BaseSelfSupervisor
+
+
+def check_batch(inputs: Any) -> torch.Tensor:
+    """Return ``inputs`` if it is one stacked image batch, else raise a clear error.
+
+    Args:
+        inputs: What the data preprocessor produced.
+
+    Returns:
+        Tensor: The batch ``(N, C, H, W)``.
+
+    Raises:
+        TypeError: If ``inputs`` is not a 4-D tensor (MMEngine's default ``pseudo_collate``
+            yields a list of images).
+    """
+    if not isinstance(inputs, torch.Tensor) or inputs.dim() != 4:
+        raise TypeError('pretext tasks need one (N, C, H, W) image batch, got '
+                        f'{type(inputs).__name__}; set '
+                        "train_dataloader.collate_fn=dict(type='default_collate')")
+    return inputs
 
 
 class PretextSelfSupervisor(BaseSelfSupervisor):

@@ -5,7 +5,7 @@ import torch
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from .base import PretextSelfSupervisor
+from .base import PretextSelfSupervisor, check_batch
 from .patch_grid import extract_grid_patches, maximal_hamming_permutations, normalize_patches
 
 
@@ -90,5 +90,6 @@ class JigsawPuzzle(PretextSelfSupervisor):
         Returns:
             dict[str, Tensor]: ``loss`` and ``acc_pretext``.
         """
+        inputs = check_batch(inputs)
         tiles, labels = self.make_puzzles(inputs)
         return self.head.loss(self.extract_feat(tiles.flatten(0, 1)), labels)

@@ -5,7 +5,7 @@ import torch
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from .base import PretextSelfSupervisor
+from .base import PretextSelfSupervisor, check_batch
 from .patch_grid import extract_grid_patches, normalize_patches
 
 #: Index of the centre tile in the row-major 3x3 grid.
@@ -82,5 +82,6 @@ class RelativeLocation(PretextSelfSupervisor):
         Returns:
             dict[str, Tensor]: ``loss`` and ``acc_pretext``.
         """
+        inputs = check_batch(inputs)
         pairs, labels = self.make_pairs(inputs)
         return self.head.loss(self.extract_feat(pairs.flatten(0, 1)), labels)

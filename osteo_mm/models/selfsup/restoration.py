@@ -7,6 +7,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import nn
 
+from .base import check_batch
 from .genesis_ops import bezier_intensity, local_pixel_shuffle, paint
 
 
@@ -122,6 +123,7 @@ class ModelsGenesis(BaseSelfSupervisor):
             dict[str, Tensor]: ``loss`` (L2 reconstruction) and ``identity_mse``, the loss of
             returning the corrupted input unchanged (a baseline, logged only).
         """
+        inputs = check_batch(inputs)
         corrupted, _ = self.corrupt(inputs)
         loss = self.head.loss(self.reconstruct(corrupted), inputs)
         identity = torch.mean((corrupted - inputs)**2).detach()

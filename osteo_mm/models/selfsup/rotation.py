@@ -5,7 +5,7 @@ import torch
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from .base import PretextSelfSupervisor
+from .base import PretextSelfSupervisor, check_batch
 
 
 def rotate_batch(inputs: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -60,5 +60,6 @@ class RotationPrediction(PretextSelfSupervisor):
         Returns:
             dict[str, Tensor]: ``loss`` and ``acc_pretext``.
         """
+        inputs = check_batch(inputs)
         rotated, labels = rotate_batch(inputs)
         return self.head.loss(self.extract_feat(rotated), labels)

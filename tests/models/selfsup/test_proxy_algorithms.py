@@ -103,3 +103,10 @@ def test_jigsaw_needs_an_image_large_enough_for_its_grid():
     model = MODELS.build(tiny_algorithm('jigsaw', 'resnet18'))
     with pytest.raises(ValueError, match='needs 30px, but the images are 16x16'):
         model.loss(torch.rand(2, 3, 16, 16))
+
+
+@pytest.mark.parametrize('task', TASKS)
+def test_a_list_of_images_is_rejected_with_the_collate_hint(task):
+    model = MODELS.build(tiny_algorithm(task, 'resnet18'))
+    with pytest.raises(TypeError, match='default_collate'):
+        model.loss([torch.rand(3, IMG, IMG), torch.rand(3, IMG, IMG)])

@@ -42,6 +42,7 @@ def test_pretext_config_builds_with_the_classifier_backbone(path):
     assert isinstance(model, BaseSelfSupervisor)
     assert cfg.val_dataloader is None and cfg.test_dataloader is None
     assert cfg.train_dataloader.dataset.get('split', 'train') in ('train', 'trainval')
+    assert cfg.train_dataloader.collate_fn.type == 'default_collate'
     mine = {k: v.shape for k, v in model.backbone.state_dict().items()}
     theirs = {k: v.shape for k, v in classifier.backbone.state_dict().items()}
     assert mine == theirs
