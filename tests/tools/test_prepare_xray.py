@@ -9,7 +9,7 @@ import pytest
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
 
-from osteo_mm.datasets import ShoulderXrayDataset
+from osteo_mm.datasets import ShoulderXrayDataset, XrayDataError
 from osteo_mm.datasets.tools import prepare_xray
 
 SENTINELS = dict(PatientName='SENTINEL^PATIENT', PatientID='SENTINEL-ID-4711',
@@ -101,7 +101,13 @@ def test_deidentify_leaves_no_identifier_in_the_cache(archive, tmp_path):
     table = pd.read_csv(mapping, keep_default_na=False)
     pseudo = dict(zip(table['source_patient_id'], table['patient_id']))
     assert pseudo['SENTINEL-ID-4711'] != pseudo['OTHER-ID-0815']
-    assert (tmp_path / 'private' / 'errors.csv').is_file()
+    assert (tmp_path / 'private' / 'mapping_errors.csv').is_file()
     with pytest.raises(ValueError, match='must lie outside the cache folder'):
         prepare_xray(str(archive), str(out), deidentify=True,
                      mapping_file=str(out / 'map.csv'), progress=False)
+
+
+def test_sources_that_would_share_an_output_name_are_refused(archive, tmp_path):
+    cv2.imwrite(str(archive / 'SMITH_JOHN' / 'a.png'), np.zeros((4, 4), np.uint8))
+    with pytest.raises(XrayDataError, match="share an output name.*'SMITH_JOHN/a.dcm'"):
+        prepare_xray(str(archive), str(tmp_path / 'cache'), progress=False)

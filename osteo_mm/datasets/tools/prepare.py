@@ -23,11 +23,11 @@ from tqdm import tqdm
 from ..csv_io import fail_duplicates, read_csv, require_columns
 from ..errors import XrayDataError
 from ..shoulder import parse_boxes
-from ..transforms.loading import LoadXrayFromFile, read_raster
+from ..transforms.loading import DICOM_SUFFIXES, RASTER_SUFFIXES, LoadXrayFromFile, read_raster
 from .io import atomic_write_bytes, atomic_write_csv
 
 MANIFEST = 'manifest.csv'
-SOURCE_SUFFIXES = ('.dcm', '.dicom', '.png', '.jpg', '.jpeg')
+SOURCE_SUFFIXES = DICOM_SUFFIXES + RASTER_SUFFIXES
 #: Manifest rows are flushed to disk after this many new results (resume granularity).
 FLUSH_EVERY = 100
 
@@ -87,8 +87,7 @@ def _convert(job: _Job) -> dict:
             atomic_write_bytes(osp.join(_WORKER['out_dir'], mask_rel), _png_bytes(mask))
         atomic_write_bytes(out_path, _png_bytes(img))
         source_patient = ''
-        if _WORKER['deidentify'] and osp.splitext(job.source)[1].lower() not in (
-                '.png', '.jpg', '.jpeg'):
+        if _WORKER['deidentify'] and osp.splitext(job.source)[1].lower() not in RASTER_SUFFIXES:
             header = pydicom.dcmread(job.source, stop_before_pixels=True,
                                      specific_tags=['PatientID'])
             source_patient = str(header.get('PatientID', '') or '')
@@ -168,7 +167,7 @@ def prepare_xray(src_root: str,
     rescaled ``roi_mask``/``roi_bbox`` and every other column of ``ann_file`` (so it is a valid
     ShoulderXrayDataset CSV when the input was one), plus ``source`` (relative source path)
     unless de-identifying. Unreadable files are listed in ``errors.csv`` next to the manifest
-    (next to the mapping file when de-identifying, as messages name source paths).
+    (in ``<mapping_file stem>_errors.csv`` when de-identifying, as messages name source paths).
 
     Args:
         src_root (str): Root of the source images.
@@ -200,6 +199,13 @@ def prepare_xray(src_root: str,
     if max_side < 1 or workers < 1:
         raise ValueError('max_side and workers must be positive')
     sources = list_sources(src_root, ann_file)
+    if not deidentify:
+        stems = sources['image'].map(lambda rel: osp.splitext(rel)[0])
+        clash = stems.duplicated(keep=False)
+        if clash.any():
+            raise XrayDataError(f'{ann_file or src_root}: sources would share an output name '
+                                f'(same path, different suffix): '
+                                f'{sorted(sources["image"][clash])[:6]}')
     os.makedirs(out_dir, exist_ok=True)
     manifest_path = osp.join(out_dir, MANIFEST)
     old = (read_csv(manifest_path).set_index('source_sha256', drop=False)
@@ -254,8 +260,9 @@ def prepare_xray(src_root: str,
         if pool is not None:
             pool.terminate()
     _flush(rows, old, sources, manifest_path, deidentify, mapping_file, pseudo, final=True)
-    errors_dir = osp.dirname(osp.abspath(mapping_file)) if deidentify else out_dir
-    errors_path = osp.join(errors_dir, 'errors.csv')
+    # Error messages name source paths, so with de-identification they stay with the mapping.
+    errors_path = (osp.splitext(mapping_file)[0] + '_errors.csv' if deidentify
+                   else osp.join(out_dir, 'errors.csv'))
     if failures:
         atomic_write_csv(pd.DataFrame(failures), errors_path)
     elif osp.isfile(errors_path):

@@ -18,7 +18,8 @@ from pydicom.pixels import apply_modality_lut, apply_voi_lut, get_decoder
 
 from ..errors import XrayDataError
 
-DICOM_SUFFIXES = ('.dcm', '.dicom', '')
+DICOM_SUFFIXES = ('.dcm', '.dicom')
+RASTER_SUFFIXES = ('.png', '.jpg', '.jpeg')
 WINDOW_MODES = ('file', 'fixed', 'percentile')
 
 
@@ -266,9 +267,9 @@ class LoadXrayFromFile(BaseTransform):
 
     def _is_dicom(self, path: str) -> bool:
         suffix = osp.splitext(path)[1].lower()
-        if suffix in ('.dcm', '.dicom'):
+        if suffix in DICOM_SUFFIXES:
             return True
-        if suffix in ('.png', '.jpg', '.jpeg'):
+        if suffix in RASTER_SUFFIXES:
             return False
         with open(path, 'rb') as f:  # DICOM Part 10 files carry 'DICM' after a 128-byte preamble
             return f.read(132)[128:] == b'DICM'
