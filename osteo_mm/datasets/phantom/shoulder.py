@@ -128,13 +128,18 @@ def _soft_tissue(u: np.ndarray, v: np.ndarray, head: tuple[float, float],
 
 def _ribs(u: np.ndarray, v: np.ndarray, tilt: float) -> np.ndarray:
     """Path through the upper posterior ribs at the medial edge of the film."""
-    path = np.zeros_like(u)
+    chest_wall = np.clip((1.0 - ellipse_radius(u, v, (1.1, 0.98), (0.55, 0.8))) / 0.05, 0.0, 1.0)
+    inside = chest_wall > 0
+    # Evaluated on the chest-wall pixels only: the rings cost most of a film otherwise.
+    uu, vv = u[inside], v[inside]
+    path = np.zeros_like(uu)
     for k in range(7):
         centre = (1.3, -0.1 + 0.14 * k + tilt)
-        ring = np.abs(np.hypot(u - centre[0], v - centre[1]) - 0.6)
+        ring = np.abs(np.hypot(uu - centre[0], vv - centre[1]) - 0.6)
         path += shell(ring, 0.016, 0.009) + 0.15 * chord(ring, 0.009)
-    chest_wall = np.clip((1.0 - ellipse_radius(u, v, (1.1, 0.98), (0.55, 0.8))) / 0.05, 0.0, 1.0)
-    return path * chest_wall
+    out = np.zeros_like(u)
+    out[inside] = path * chest_wall[inside]
+    return out
 
 
 def _scapula(u: np.ndarray, v: np.ndarray, matrix: np.ndarray, size: int,
