@@ -85,7 +85,9 @@ def build_run_config(base: Config, spec: RunSpec, work_dir: str) -> Config:
 
     The training set is wrapped in ``LabelFractionDataset(fraction, seed)``, the seed set,
     ``load_from``/``resume`` cleared and, for a checkpoint init, the backbone initialised from
-    the checkpoint's ``backbone.*`` weights (``init_cfg=dict(type='Pretrained')``).
+    the checkpoint's ``backbone.*`` weights (``init_cfg=dict(type='Pretrained')``); for a
+    scratch run a ``Pretrained`` backbone init of the config is removed, so a fine-tuning
+    config serves for both arms (same recipe, same normalisation).
 
     Args:
         base (Config): A classifier config with train and test dataloaders.
@@ -106,6 +108,9 @@ def build_run_config(base: Config, spec: RunSpec, work_dir: str) -> Config:
     if spec.checkpoint is not None:
         cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=spec.checkpoint,
                                            prefix='backbone.')
+    elif cfg.model.backbone.get('init_cfg', {}).get('type') == 'Pretrained':
+        # A fine-tuning config names its pretraining checkpoint; scratch means without it.
+        cfg.model.backbone.pop('init_cfg')
     return cfg
 
 

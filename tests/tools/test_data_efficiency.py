@@ -43,6 +43,8 @@ def test_run_config_wraps_train_set_and_loads_backbone():
     assert base.train_dataloader.dataset.type == 'CustomDataset'  # base untouched
     scratch = build_run_config(base, RunSpec('tiny', 'scratch', None, 1.0, 0), '/tmp/s')
     assert 'init_cfg' not in scratch.model.backbone
+    finetune = build_run_config(cfg, RunSpec('tiny', 'scratch', None, 1.0, 0), '/tmp/s')
+    assert 'init_cfg' not in finetune.model.backbone  # the config's checkpoint is dropped
 
 
 def test_summary_t_interval_over_seeds():

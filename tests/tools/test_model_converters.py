@@ -5,6 +5,8 @@ import pytest
 import torch
 from conftest import ROOT, run_tool
 from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
 
 from osteo_mm.models.converters import backbone_state_dict, check_load
@@ -15,6 +17,7 @@ SPARK_CPU = osp.join(ROOT,
 MAE_FT = osp.join(ROOT, 'configs/mae/benchmarks/deit-tiny_shoulder-binary_mae-ft.py')
 MAE_LINEAR = osp.join(ROOT, 'configs/mae/benchmarks/deit-tiny_shoulder-binary_mae-linear.py')
 SPARK_FT = osp.join(ROOT, 'configs/spark/benchmarks/resnet18_shoulder-binary_spark-ft.py')
+SPARK50_FT = osp.join(ROOT, 'configs/spark/benchmarks/resnet50_shoulder-binary_spark-ft.py')
 SPARK_LINEAR = osp.join(ROOT,
                         'configs/spark/benchmarks/resnet18_shoulder-binary_spark-linear.py')
 
@@ -63,11 +66,23 @@ def test_finetune_config_loads_every_backbone_tensor(config, kind, checkpoints):
         assert torch.equal(value, pretrained[key]), f'{key} was not loaded'
 
 
-def test_transfer_configs_set_lr_decay_and_freezing():
-    ft = Config.fromfile(MAE_FT)
-    assert ft.optim_wrapper.constructor == 'LearningRateDecayOptimWrapperConstructor'
-    assert ft.optim_wrapper.paramwise_cfg.layer_decay_rate == 0.75
-    assert Config.fromfile(SPARK_FT).optim_wrapper.optimizer.type == 'Lamb'
+@pytest.mark.parametrize('config', [MAE_FT, SPARK_FT, SPARK50_FT], ids=osp.basename)
+def test_finetune_optimizer_builds(config):
+    cfg = Config.fromfile(config)
+    cfg.model.backbone.pop('init_cfg')
+    model = MODELS.build(cfg.model)
+    init_default_scope('mmpretrain')  # as the Runner does with the config's default_scope
+    wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    lrs = {group['lr'] for group in wrapper.optimizer.param_groups}
+    if cfg.optim_wrapper.get('constructor') == 'LearningRateDecayOptimWrapperConstructor':
+        base = cfg.optim_wrapper.optimizer.lr
+        rate = cfg.optim_wrapper.paramwise_cfg.layer_decay_rate
+        assert max(lrs) == pytest.approx(base) and min(lrs) < base * rate**3  # decayed stem
+    else:
+        assert lrs == {cfg.optim_wrapper.optimizer.lr}
+
+
+def test_transfer_configs_freeze_for_linear_probe():
     linear = MODELS.build(Config.fromfile(MAE_LINEAR).model)
     trainable = {n for n, p in linear.named_parameters() if p.requires_grad}
     assert trainable == {'head.layers.head.weight', 'head.layers.head.bias'}
