@@ -3,12 +3,13 @@ import cv2
 import numpy as np
 import pydicom
 import pytest
+from conftest import SENTINELS
 from pydicom.dataset import Dataset
 from pydicom.encaps import encapsulate
 from pydicom.uid import MPEG2MPML, JPEG2000Lossless, JPEGLSLossless, RLELossless
 
 from osteo_mm.datasets.errors import XrayDataError
-from osteo_mm.datasets.transforms import LoadRoiMask, LoadXrayFromFile, loading
+from osteo_mm.datasets.transforms import LoadRoiMask, LoadXrayFromFile, PackXrayInputs, loading
 
 
 def load(path, **kwargs):
@@ -186,3 +187,12 @@ def test_roi_mask_size_mismatch_is_an_error(tmp_path, write_dicom):
     res = LoadXrayFromFile()(dict(img_path=path, roi_mask_path=str(tmp_path / 'm.png')))
     with pytest.raises(XrayDataError, match=r'ROI mask size \(8, 5\) differs'):
         LoadRoiMask()(res)
+
+
+def test_packed_sample_carries_no_dicom_identifier(write_dicom):
+
+    path = write_dicom('id.dcm', np.zeros((8, 8)))
+    res = LoadXrayFromFile()(dict(img_path=path, img_id='id.dcm', patient_id='anon-1'))
+    text = repr(PackXrayInputs()(res)['data_samples'].metainfo)
+    assert 'anon-1' in text
+    assert not [v for v in SENTINELS.values() if v in text]

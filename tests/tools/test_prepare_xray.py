@@ -1,4 +1,5 @@
 """prepare_xray: resized PNG cache, manifest, resume, bad files, de-identification."""
+import importlib.util
 import os
 from pathlib import Path
 
@@ -111,3 +112,16 @@ def test_sources_that_would_share_an_output_name_are_refused(archive, tmp_path):
     cv2.imwrite(str(archive / 'SMITH_JOHN' / 'a.png'), np.zeros((4, 4), np.uint8))
     with pytest.raises(XrayDataError, match="share an output name.*'SMITH_JOHN/a.dcm'"):
         prepare_xray(str(archive), str(tmp_path / 'cache'), progress=False)
+
+
+def test_cli_bad_source_is_a_one_line_error(tmp_path, capsys, monkeypatch):
+    tool = Path(__file__).parents[2] / 'tools' / 'dataset_converters' / 'prepare_xray.py'
+    spec = importlib.util.spec_from_file_location('prepare_xray_tool', tool)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr('sys.argv', ['prepare_xray.py', str(tmp_path / 'nope'),
+                                     str(tmp_path / 'out'), '--no-progress'])
+    with pytest.raises(SystemExit) as exit_info:
+        module.main()
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == f'error: {tmp_path / "nope"}: source folder not found\n'
