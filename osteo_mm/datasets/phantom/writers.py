@@ -62,8 +62,8 @@ def encode_dicom(image: np.ndarray, tags: dict, uid_seed: Sequence[object],
     """Encode a ``[0, 1]`` float image as a DX DICOM file.
 
     The pixel data are quantised to ``bits_stored`` bits in 16-bit words. For MONOCHROME1 the
-    stored values are inverted (high = dark), as some CR/DX vendors do; the window tags describe
-    the stored values in both cases.
+    stored values are inverted (high = dark), as some CR/DX vendors do; the window tags cover
+    the full range of the stored values in both cases.
 
     Args:
         image (np.ndarray): float image in ``[0, 1]``, bone bright.
@@ -102,9 +102,10 @@ def encode_dicom(image: np.ndarray, tags: dict, uid_seed: Sequence[object],
     ds.PixelRepresentation = 0
     ds.RescaleIntercept = 0
     ds.RescaleSlope = 1
-    low, high = np.percentile(stored, [1, 99])
-    ds.WindowCenter = int(round((low + high) / 2))
-    ds.WindowWidth = max(int(round(high - low)), 2)
+    # The window spans every stored value, so no reader clips the cortex (the brightest bone).
+    low, high = int(stored.min()), int(stored.max())
+    ds.WindowCenter = (low + high + 1) // 2
+    ds.WindowWidth = max(high - low + 1, 2)
     ds.PixelData = stored.tobytes()
     buffer = io.BytesIO()
     pydicom.dcmwrite(buffer, ds, enforce_file_format=True)
