@@ -1,5 +1,5 @@
-# CPU-sized run of deit-tiny_phantom-shoulder-binary: 64 px inputs, 8 px patches, batch 32,
-# 8 epochs (the "Classification" measurements in docs/benchmarks.md). The phantom is best
+# CPU-sized run of deit-tiny_phantom-shoulder-binary: 64 px inputs, 16 px patches (16 tokens),
+# batch 32, 5 epochs (the "Classification" measurements in docs/benchmarks.md). The phantom is best
 # written at 128 px: make_phantom.py shoulder --num-patients 800 --size 128 --format png.
 _base_ = './deit-tiny_phantom-shoulder-binary.py'
 
@@ -26,10 +26,10 @@ val_dataloader = dict(
 test_dataloader = dict(
     batch_size=64, num_workers=1, dataset=dict(pipeline=test_pipeline))
 
-model = dict(backbone=dict(img_size=img_size, patch_size=8))
+model = dict(backbone=dict(img_size=img_size, patch_size=16))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=1,
          convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', by_epoch=True, begin=1, end=8, eta_min=1e-6),
+    dict(type='CosineAnnealingLR', by_epoch=True, begin=1, end=5, eta_min=1e-6),
 ]
-train_cfg = dict(max_epochs=8)
+train_cfg = dict(max_epochs=5)
