@@ -1,9 +1,12 @@
 """LoadXrayFromFile / LoadRoiMask: pixels vs hand-computed values and every bad input."""
+import logging
+
 import cv2
 import numpy as np
 import pydicom
 import pytest
 from conftest import SENTINELS
+from mmengine.logging import MMLogger
 from pydicom.dataset import Dataset
 from pydicom.encaps import encapsulate
 from pydicom.uid import MPEG2MPML, JPEG2000Lossless, JPEGLSLossless, RLELossless
@@ -161,12 +164,19 @@ def test_huge_png_is_refused_before_decoding(tmp_path):
         load(str(path), max_side=100)
 
 
-def test_skip_mode_returns_none_and_counts(tmp_path):
+def test_skip_mode_returns_none_counts_and_logs_each_file_once(tmp_path):
+    logger = MMLogger.get_instance('test_skip_mode')  # becomes the 'current' MMEngine logger
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger.addHandler(handler)
     loader = LoadXrayFromFile(on_bad_sample='skip')
     missing = dict(img_path=str(tmp_path / 'gone.png'))
     assert loader(dict(missing)) is None
     assert loader(dict(missing)) is None
     assert loader.num_skipped == 2
+    messages = [r.getMessage() for r in records]
+    assert len(messages) == 1 and 'gone.png: image file not found' in messages[0]
 
 
 def test_roi_mask_from_png_and_from_boxes(tmp_path, write_dicom):
