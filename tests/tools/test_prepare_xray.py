@@ -11,7 +11,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
 
 from osteo_mm.datasets import ShoulderXrayDataset, XrayDataError
-from osteo_mm.datasets.tools import prepare_xray
+from osteo_mm.datasets.tools import prepare, prepare_xray
 
 SENTINELS = dict(PatientName='SENTINEL^PATIENT', PatientID='SENTINEL-ID-4711',
                  PatientBirthDate='19010203', InstitutionName='SENTINEL HOSPITAL')
@@ -125,3 +125,30 @@ def test_cli_bad_source_is_a_one_line_error(tmp_path, capsys, monkeypatch):
         module.main()
     assert exit_info.value.code == 2
     assert capsys.readouterr().err == f'error: {tmp_path / "nope"}: source folder not found\n'
+
+
+def test_interrupted_run_resumes_to_the_same_manifest(tmp_path, monkeypatch):
+    src = tmp_path / 'src'
+    src.mkdir()
+    for i in range(7):
+        cv2.imwrite(str(src / f'{i}.png'), np.full((6, 9), 30 * i, np.uint8))
+    prepare_xray(str(src), str(tmp_path / 'reference'), max_side=4, progress=False)
+    monkeypatch.setattr(prepare, 'FLUSH_EVERY', 2)
+    convert, calls = prepare._convert, []
+
+    def crash_on_fifth(job):
+        calls.append(job)
+        if len(calls) == 5:
+            raise KeyboardInterrupt  # stands in for a kill after 4 finished images
+        return convert(job)
+
+    monkeypatch.setattr(prepare, '_convert', crash_on_fifth)
+    with pytest.raises(KeyboardInterrupt):
+        prepare_xray(str(src), str(tmp_path / 'cache'), max_side=4, progress=False)
+    assert len(pd.read_csv(tmp_path / 'cache' / 'manifest.csv')) == 4
+    monkeypatch.setattr(prepare, '_convert', convert)
+    counts = prepare_xray(str(src), str(tmp_path / 'cache'), max_side=4, progress=False)
+    assert (counts['skipped'], counts['converted']) == (4, 3)
+    assert (tmp_path / 'cache' / 'manifest.csv').read_text() == \
+        (tmp_path / 'reference' / 'manifest.csv').read_text()
+    assert not list((tmp_path / 'cache').rglob('.tmp-*'))
