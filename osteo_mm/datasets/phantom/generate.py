@@ -69,7 +69,10 @@ def _prepare(out_dir: str, params: dict) -> dict[int, list]:
                f'{out_dir} is not empty and holds no {_MANIFEST}; choose an empty --out')
         with open(manifest) as file:
             old = json.load(file)
-        _check(old == params, f'{out_dir} was generated with other parameters {old}; '
+        changed = ', '.join(f'{key}={old.get(key)!r} (now {params.get(key)!r})'
+                            for key in sorted(set(old) | set(params))
+                            if old.get(key) != params.get(key))
+        _check(not changed, f'{out_dir} was generated with other parameters: {changed}; '
                'choose another --out or repeat the original command to resume')
     os.makedirs(out_dir, exist_ok=True)
     write_bytes_atomic(manifest, (json.dumps(params, indent=2, sort_keys=True) + '\n').encode())
