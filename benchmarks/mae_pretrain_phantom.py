@@ -50,7 +50,7 @@ def plot(steps: list, values: list, title: str, out: str) -> None:
     fig, ax = plt.subplots(figsize=(5, 3.2))
     ax.plot(steps, values, marker='.')
     ax.set_xlabel('iteration')
-    ax.set_ylabel('reconstruction loss (masked patches, norm-pix L2)')
+    ax.set_ylabel('loss (norm-pix L2, masked)')
     ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3)
     fig.tight_layout()
