@@ -23,12 +23,14 @@ from .draw import (
     smooth_noise,
 )
 
-#: The NIH findings the chest phantom renders, with their per-image prevalence.
+#: The NIH findings the chest phantom renders, with their expected per-image prevalence.
 CHEST_FINDINGS: dict[str, float] = {
     'Atelectasis': 0.1, 'Cardiomegaly': 0.08, 'Effusion': 0.1, 'Mass': 0.06, 'Nodule': 0.08,
     'Pneumothorax': 0.06, 'Consolidation': 0.06}
 
 _MU_SOFT, _MU_AIR, _MU_BONE = 0.5, 1.1, 8.0
+# A patient's finding shows on each of their follow-up films with this probability.
+_SHOWN_PER_FILM = 0.7
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,8 @@ class ChestPatient:
         age (int): Age in years.
         sex (str): ``'M'`` or ``'F'``.
         build (float): Body size factor.
-        findings (tuple[str, ...]): Findings the patient has; each follow-up shows each of them
-            with probability 0.7.
+        findings (tuple[str, ...]): Findings the patient has; each follow-up film shows each of
+            them with probability 0.7.
         sites (dict[str, tuple[float, float]]): Canonical location of each local finding.
     """
 
@@ -71,7 +73,8 @@ def sample_chest_patient(rng: np.random.Generator, index: int) -> ChestPatient:
     Returns:
         ChestPatient: The patient's truth.
     """
-    findings = tuple(name for name, rate in CHEST_FINDINGS.items() if rng.random() < 1.6 * rate)
+    findings = tuple(name for name, rate in CHEST_FINDINGS.items()
+                     if rng.random() < rate / _SHOWN_PER_FILM)
     sites = {'Nodule': _lung_point(rng), 'Mass': _lung_point(rng),
              'Consolidation': _lung_point(rng, lower=True),
              'Atelectasis': _lung_point(rng, lower=True),
@@ -192,7 +195,7 @@ def render_chest(patient: ChestPatient, rng: np.random.Generator, size: int) -> 
     Returns:
         ChestView: The image and the masks of the findings shown.
     """
-    shown = tuple(name for name in patient.findings if rng.random() < 0.7)
+    shown = tuple(name for name in patient.findings if rng.random() < _SHOWN_PER_FILM)
     matrix = pose_matrix(rotation_deg=rng.uniform(-4, 4), scale=rng.uniform(0.92, 1.05),
                          shift=(rng.uniform(-0.03, 0.03), rng.uniform(-0.03, 0.03)),
                          mirror=False)

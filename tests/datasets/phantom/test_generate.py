@@ -166,7 +166,7 @@ def test_refuses_foreign_or_mismatched_folders(tmp_path):
 
 def test_chest_nih_format_and_reader(tmp_path):
     root = str(tmp_path / 'chest')
-    generate_chest(root, 40, size=48, seed=0, images_per_patient=2, progress=False)
+    generate_chest(root, 60, size=48, seed=0, images_per_patient=2, progress=False)
     with open(osp.join(root, 'Data_Entry_2017.csv')) as file:
         header, first = file.readline().rstrip('\n'), file.readline().rstrip('\n')
     assert header.endswith('OriginalImage[Width,Height],OriginalImagePixelSpacing[x,y],')
@@ -176,7 +176,7 @@ def test_chest_nih_format_and_reader(tmp_path):
 
     train = NIHChestXray14Dataset(root, split='trainval', bbox_file='BBox_List_2017.csv')
     test = NIHChestXray14Dataset(root, split='test')
-    assert len(train) + len(test) == 80 and len(test) == 16
+    assert len(train) + len(test) == 120 and len(test) == 24
     assert not {train.get_data_info(i)['patient_id'] for i in range(len(train))} & {
         test.get_data_info(i)['patient_id'] for i in range(len(test))}
     scores = np.stack([ds.get_data_info(i)['gt_score'] for ds in (train, test)
