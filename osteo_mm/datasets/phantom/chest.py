@@ -146,13 +146,13 @@ def _finding_masks(u: np.ndarray, v: np.ndarray, patient: ChestPatient, shown: t
     if 'Nodule' in shown:
         rho = np.hypot(u - sites['Nodule'][0], v - sites['Nodule'][1])
         masks['Nodule'] = rho < 0.022
-        extra += _MU_SOFT * 2.0 * chord(rho, 0.022)
+        extra += _MU_SOFT * 4.0 * chord(rho, 0.022)
     if 'Mass' in shown:
         cx, cy = sites['Mass']
         blob = sum(chord(np.hypot(u - cx - dx, v - cy - dy), 0.045)
                    for dx, dy in ((0, 0), (0.03, 0.015), (-0.02, 0.025)))
         masks['Mass'] = blob > 0
-        extra += _MU_SOFT * 1.5 * blob
+        extra += _MU_SOFT * 2.5 * blob
     if 'Consolidation' in shown:
         region = (ellipse_radius(u, v, sites['Consolidation'], (0.1, 0.07)) < 1.0) & lungs
         patchy = region & (texture > -0.3)
