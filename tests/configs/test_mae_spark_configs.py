@@ -47,9 +47,9 @@ def test_config_keeps_xray_defaults(path):
     assert cfg.optim_wrapper.type == ('OptimWrapper' if '128px' in path else 'AmpOptimWrapper')
 
 
-@pytest.mark.parametrize('path', [p for p in MAE_CONFIGS + SPARK_CONFIGS
-                                  if 'vit-base' not in p and 'resnet50' not in p],
-                         ids=osp.basename)
+@pytest.mark.parametrize('path', [p for p in MAE_CONFIGS + SPARK_CONFIGS  # one per model
+                                  if p.endswith('nih-cxr14.py') and 'vit-base' not in p
+                                  and 'resnet50' not in p], ids=osp.basename)
 def test_small_models_build(path):
     model = MODELS.build(Config.fromfile(path).model)
     assert model.backbone is not None and model.head is not None

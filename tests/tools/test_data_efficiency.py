@@ -1,11 +1,13 @@
 """Tests for the data-efficiency study (tools/analysis/data_efficiency.py)."""
 import json
 import os.path as osp
+import runpy
+import sys
+from unittest import mock
 
 import pandas as pd
 import pytest
 import torch
-from conftest import ROOT, TINY_CONFIG, run_tool
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
 
@@ -16,6 +18,19 @@ from osteo_mm.experiments.data_efficiency import (
     run_study,
     summarize,
 )
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TINY_CONFIG = osp.join(ROOT, 'tests', 'data', 'configs', 'tiny_resnet_folder.py')
+
+
+def _tool(script, *args):
+    """Run ``tools/<script>`` in this process as its command line would; return the exit code."""
+    with mock.patch.object(sys, 'argv', [script, *map(str, args)]):
+        try:
+            runpy.run_path(osp.join(ROOT, 'tools', script), run_name='__main__')
+        except SystemExit as exit_:
+            return exit_.code
+    return 0
 
 
 def test_plan_runs_restricts_backbone_specific_inits():
@@ -91,9 +106,9 @@ test_evaluator = dict(_delete_=True, type='BinaryDiagnosticMetric', n_boot=0, th
     ckpt = str(tmp_path / 'pre.pth')
     torch.save(dict(state_dict=model.state_dict()), ckpt)
     work = str(tmp_path / 'study')
-    run_tool(['tools/analysis/data_efficiency.py', '--backbone', f'tiny={config}',
-              '--init', f'pre@tiny={ckpt}', '--fractions', '0.5', '1',
-              '--seeds', '0', '--metric', 'binary/roc_auc', '--work-dir', work], cwd=ROOT)
+    assert _tool('analysis/data_efficiency.py', '--backbone', f'tiny={config}',
+                 '--init', f'pre@tiny={ckpt}', '--fractions', '0.5', '1',
+                 '--seeds', '0', '--metric', 'binary/roc_auc', '--work-dir', work) == 0
     results = pd.read_csv(osp.join(work, 'results.csv'))
     assert len(results) == 2
     assert results['binary/roc_auc'].between(0, 1).all()
@@ -105,9 +120,8 @@ test_evaluator = dict(_delete_=True, type='BinaryDiagnosticMetric', n_boot=0, th
         assert osp.getsize(osp.join(work, name)) > 0
 
 
-def test_tool_rejects_bad_init(tmp_path):
-    proc = run_tool(['tools/analysis/data_efficiency.py', '--backbone', f'tiny={TINY_CONFIG}',
-                     '--init', 'mae=missing.pth', '--work-dir', str(tmp_path)], cwd=ROOT,
-                    check=False)
-    assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines()[-1].startswith('error: --init mae checkpoint')
+def test_tool_rejects_bad_init(tmp_path, capsys):
+    code = _tool('analysis/data_efficiency.py', '--backbone', f'tiny={TINY_CONFIG}',
+                 '--init', 'mae=missing.pth', '--work-dir', tmp_path)
+    assert code == 2
+    assert capsys.readouterr().err.strip().startswith('error: --init mae checkpoint')

@@ -1,9 +1,11 @@
 """Transfer from MAE / SparK checkpoints: every classifier backbone tensor is loaded."""
 import os.path as osp
+import runpy
+import sys
+from unittest import mock
 
 import pytest
 import torch
-from conftest import ROOT, run_tool
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
@@ -11,6 +13,7 @@ from mmpretrain.registry import MODELS
 
 from osteo_mm.models.converters import backbone_state_dict, check_load
 
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MAE_CPU = osp.join(ROOT, 'configs/mae/mae_deit-t-p16_1xb32-coslr-8e_phantom-chest-128px.py')
 SPARK_CPU = osp.join(ROOT,
                      'configs/spark/spark_sparse-resnet18_1xb32-coslr-8e_phantom-chest-128px.py')
@@ -21,6 +24,15 @@ SPARK50_FT = osp.join(ROOT, 'configs/spark/benchmarks/resnet50_shoulder-binary_s
 SPARK_LINEAR = osp.join(ROOT,
                         'configs/spark/benchmarks/resnet18_shoulder-binary_spark-linear.py')
 
+
+def _tool(script, *args):
+    """Run ``tools/<script>`` in this process as its command line would; return the exit code."""
+    with mock.patch.object(sys, 'argv', [script, *map(str, args)]):
+        try:
+            runpy.run_path(osp.join(ROOT, 'tools', script), run_name='__main__')
+        except SystemExit as exit_:
+            return exit_.code
+    return 0
 
 def _pretrain_checkpoint(config, path, size=64):
     """Build a pretraining model at ``size`` px, perturb it, save it like the Runner does."""
@@ -104,20 +116,19 @@ def test_check_load_reports_missing_and_mismatched(checkpoints):
     assert len(report.missing) == 12 and all(k.startswith('layers.11.') for k in report.missing)
 
 
-def test_tool_extracts_backbone_and_reports(tmp_path, checkpoints):
+def test_tool_extracts_backbone_and_reports(tmp_path, checkpoints, capsys):
     src, weights = checkpoints['mae']
     dst = str(tmp_path / 'backbone.pth')
+    vit_config = osp.join(ROOT, 'configs/vit/deit-tiny_shoulder-binary.py')
     # The classifier config is at 224 px: the 64-px position embedding is resized on load.
-    proc = run_tool(['tools/model_converters/mim2backbone.py', src, dst, '--config',
-                     osp.join(ROOT, 'configs/vit/deit-tiny_shoulder-binary.py'), '--strict'],
-                    cwd=ROOT)
-    assert f'loaded {len(weights)}/{len(weights)} backbone tensors (all)' in proc.stdout
+    assert _tool('model_converters/mim2backbone.py', src, dst, '--config', vit_config,
+                 '--strict') == 0
+    assert f'loaded {len(weights)}/{len(weights)} backbone tensors (all)' in capsys.readouterr().out
     saved = torch.load(dst)['state_dict']
     assert set(saved) == {f'backbone.{k}' for k in weights}
     spark_src, _ = checkpoints['spark']
-    proc = run_tool(['tools/model_converters/mim2backbone.py', spark_src, dst, '--config',
-                     osp.join(ROOT, 'configs/vit/deit-tiny_shoulder-binary.py'), '--strict'],
-                    cwd=ROOT, check=False)
-    assert proc.returncode == 2
-    assert 'missing (' in proc.stdout
-    assert proc.stderr.strip().splitlines()[-1].startswith('error: ')
+    assert _tool('model_converters/mim2backbone.py', spark_src, dst, '--config', vit_config,
+                 '--strict') == 2
+    out = capsys.readouterr()
+    assert 'missing (' in out.out
+    assert out.err.strip().startswith('error: ')

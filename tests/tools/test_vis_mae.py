@@ -1,11 +1,13 @@
 """Reconstruction figures for MAE and SparK (tools/visualization/vis_mae.py)."""
 import os.path as osp
+import runpy
+import sys
+from unittest import mock
 
 import cv2
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, run_tool
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
 
@@ -17,10 +19,20 @@ from osteo_mm.visualization.mim import (
     reconstruction_grid,
 )
 
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MAE_CPU = osp.join(ROOT, 'configs/mae/mae_deit-t-p16_1xb32-coslr-8e_phantom-chest-128px.py')
 SPARK_CPU = osp.join(ROOT,
                      'configs/spark/spark_sparse-resnet18_1xb32-coslr-8e_phantom-chest-128px.py')
 
+
+def _tool(script, *args):
+    """Run ``tools/<script>`` in this process as its command line would; return the exit code."""
+    with mock.patch.object(sys, 'argv', [script, *map(str, args)]):
+        try:
+            runpy.run_path(osp.join(ROOT, 'tools', script), run_name='__main__')
+        except SystemExit as exit_:
+            return exit_.code
+    return 0
 
 def _model(config, size=64):
     cfg = Config.fromfile(config)
@@ -71,7 +83,7 @@ def test_grid_layout_and_masked_column():
     assert (grid[:4, 20:28] == 150).all() and (grid[4:8, 20:28] == 100).all()  # pasted
 
 
-def test_tool_writes_grid_png(tmp_path):
+def test_tool_writes_grid_png(tmp_path, capsys):
     model = _model(MAE_CPU, size=128)
     ckpt = str(tmp_path / 'mae.pth')
     torch.save(dict(state_dict=model.state_dict()), ckpt)
@@ -80,9 +92,8 @@ def test_tool_writes_grid_png(tmp_path):
         images.append(str(tmp_path / f'{i}.png'))
         cv2.imwrite(images[-1], np.random.default_rng(i).integers(0, 256, (100, 90), np.uint8))
     out = str(tmp_path / 'grid.png')
-    run_tool(['tools/visualization/vis_mae.py', MAE_CPU, ckpt, *images, '--out', out], cwd=ROOT)
+    assert _tool('visualization/vis_mae.py', MAE_CPU, ckpt, *images, '--out', out) == 0
     assert cv2.imread(out).shape == (2 * 128 + 2, 3 * 128 + 4, 3)
-    proc = run_tool(['tools/visualization/vis_mae.py', osp.join(ROOT, 'configs/vit/deit-tiny_'
-                                                                'shoulder-binary.py'),
-                     ckpt, images[0], '--out', out], cwd=ROOT, check=False)
-    assert proc.returncode == 2 and 'model type must be MAE or SparK' in proc.stderr
+    vit_config = osp.join(ROOT, 'configs/vit/deit-tiny_shoulder-binary.py')
+    assert _tool('visualization/vis_mae.py', vit_config, ckpt, images[0], '--out', out) == 2
+    assert 'model type must be MAE or SparK' in capsys.readouterr().err
