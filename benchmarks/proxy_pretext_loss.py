@@ -4,7 +4,9 @@ Reads the work dirs written by ``tools/train.py`` (the dumped config and MMEngin
 ``vis_data/scalars.json``) and prints one Markdown row per run: the pretext chance level
 (``log K`` for a K-way task; for restoration, the L2 error of returning the corrupted input),
 the first and the final logged loss (mean of the last ``--last`` log entries) and, for the
-classification tasks, the final pretext accuracy.
+classification tasks, the final pretext accuracy. For restoration a second baseline is the
+error of predicting each channel's mean. Logged values are MMEngine's running means over the
+last 10 iterations.
 
 Example:
     OMP_NUM_THREADS=1 nice -n 10 python tools/train.py \
@@ -42,14 +44,17 @@ def summarise(work_dir: str, last: int) -> str:
     loss = np.array([r['loss'] for r in records])
     final = loss[-last:].mean()
     if cfg.model.type == 'ModelsGenesis':
-        chance = np.mean([r['identity_mse'] for r in records[-last:]])
-        chance_txt, acc = f'identity {chance:.3f}', '-'
+        identity = np.mean([r['identity_mse'] for r in records[-last:]])
+        mean = np.mean([r['mean_mse'] for r in records[-last:]])
+        baseline = f'identity {identity:.3f}; channel mean {mean:.3f}'
+        ratio, acc = f'{final / identity:.2f}; {final / mean:.2f}', '-'
     else:
         chance = math.log(cfg.model.head.num_classes)
-        chance_txt = f'log {cfg.model.head.num_classes} = {chance:.3f}'
+        baseline = f'chance log {cfg.model.head.num_classes} = {chance:.3f}'
+        ratio = f'{final / chance:.2f}'
         acc = f"{np.mean([r['acc_pretext'] for r in records[-last:]]):.2f}"
-    return (f'| {osp.basename(osp.normpath(work_dir))} | {records[-1]["step"]} | {chance_txt} '
-            f'| {loss[0]:.3f} | {final:.3f} | {final / chance:.2f} | {acc} |')
+    return (f'| {osp.basename(osp.normpath(work_dir))} | {records[-1]["step"]} | {baseline} '
+            f'| {loss[0]:.3f} | {final:.3f} | {ratio} | {acc} |')
 
 
 def main(argv=None) -> int:
@@ -57,7 +62,7 @@ def main(argv=None) -> int:
     parser.add_argument('work_dirs', nargs='+', help='work dirs of finished runs')
     parser.add_argument('--last', type=int, default=3, help='log entries averaged at the end')
     args = parser.parse_args(argv)
-    print('| run | iters | chance | first loss | final loss | final / chance | final acc |')
+    print('| run | iters | baseline | first loss | final loss | final / baseline | final acc |')
     print('| --- | --- | --- | --- | --- | --- | --- |')
     for work_dir in args.work_dirs:
         try:

@@ -10,14 +10,12 @@ train_pipeline = [
     dict(type='XrayRandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackXrayInputs'),
 ]
-# CPU demo: one process, 16 images per step, a few epochs; the lr is above the linear-scaling
-# value (0.1 x 16 / 256) so minutes of training move the loss.
+# CPU demo: one process, 16 images per step, a few epochs; the base config's AdamW lr.
 train_dataloader = dict(
     batch_size=16,
     num_workers=1,
     persistent_workers=False,
     dataset=dict(data_root='data/phantom_shoulder/', pipeline=train_pipeline))
-optim_wrapper = dict(optimizer=dict(lr=0.02))
 auto_scale_lr = dict(base_batch_size=16)
 max_epochs = 5
 param_scheduler = [

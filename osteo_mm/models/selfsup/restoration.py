@@ -120,11 +120,14 @@ class ModelsGenesis(BaseSelfSupervisor):
             data_samples (list[DataSample], optional): Unused (targets are the inputs).
 
         Returns:
-            dict[str, Tensor]: ``loss`` (L2 reconstruction) and ``identity_mse``, the loss of
-            returning the corrupted input unchanged (a baseline, logged only).
+            dict[str, Tensor]: ``loss`` (L2 reconstruction) and two baselines, logged only:
+            ``identity_mse``, the error of returning the corrupted input unchanged, and
+            ``mean_mse``, the error of predicting every channel's mean value.
         """
         inputs = check_batch(inputs)
         corrupted, _ = self.corrupt(inputs)
         loss = self.head.loss(self.reconstruct(corrupted), inputs)
-        identity = torch.mean((corrupted - inputs)**2).detach()
-        return dict(loss=loss, identity_mse=identity)
+        with torch.no_grad():
+            identity = torch.mean((corrupted - inputs)**2)
+            mean = torch.mean((inputs - inputs.mean(dim=(2, 3), keepdim=True))**2)
+        return dict(loss=loss, identity_mse=identity, mean_mse=mean)
