@@ -132,7 +132,7 @@ class BatchCAM:
                     else _gradients_from(self.model, self.layers, inputs))
         cam = CAM_METHODS[self.method](model=self.model, target_layers=self.layers,
                                        reshape_transform=reshape)
-        cam.batch_size = self.score_cam_batch_size
+        cam.batch_size = self.score_cam_batch_size  # read by ScoreCAM only
         try:
             with grad_ctx, reshape or contextlib.nullcontext():
                 maps = cam(input_tensor=inputs, targets=targets)
