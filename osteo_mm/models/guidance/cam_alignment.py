@@ -62,21 +62,24 @@ def tokens_to_grid(tokens: torch.Tensor, num_extra_tokens: int,
 
 @MODELS.register_module()
 class CAMAlignmentGuidance(BaseGuidance):
-    """Penalise the share of the ground-truth class's Grad-CAM that falls outside the ROI.
+    """Penalise the share of the ground-truth class's Grad-CAM magnitude outside the ROI.
 
     The attention-guidance idea of GAIN (Li et al., CVPR 2018) -- supervise the model's
     attention map with expert masks where they exist -- applied to a differentiable Grad-CAM
     (Selvaraju et al., 2017) of the ground-truth class ``c`` at a target layer with activations
     ``A`` (channels ``k``)::
 
-        alpha_k = mean_ij d y_c / d A_kij        (create_graph=True)
-        cam     = relu(sum_k alpha_k A_k)
+        alpha_k = mean_ij d log p_c / d A_kij    (create_graph=True)
+        cam     = |sum_k alpha_k A_k|
         R(x)    = sum(cam * (1 - m)) / (sum(cam) + eps)
 
     where ``m`` is the ROI mask area-averaged to the CAM's grid. ``R`` is the fraction of the
-    CAM's mass outside the ROI, in [0, 1], averaged over the images that have an ROI. An image
-    whose CAM is zero everywhere has no penalty. ViT tokens are reshaped to the patch grid
-    (extra tokens dropped).
+    map's mass outside the ROI, in [0, 1], averaged over the images that have an ROI. Two
+    departures from the visualisation recipe close escapes that training otherwise finds: the
+    target is the log-probability (so evidence cannot be moved to the other classes' scores),
+    and the map is not rectified (with the ReLU a model can zero the map instead of moving its
+    evidence, which a first shortcut-phantom run did; see docs/benchmarks.md). ViT tokens are
+    reshaped to the patch grid (extra tokens dropped).
 
     Config keys:
         - ``type='CAMAlignmentGuidance'``
@@ -118,7 +121,8 @@ class CAMAlignmentGuidance(BaseGuidance):
         if missing:
             raise ValueError(f'Grad-CAM guidance needs gt_label; batch indices {missing} lack it.')
         labels = torch.cat([sample.gt_label[:1] for sample in data_samples]).to(inputs.device)
-        scores = classifier.head(feats).gather(1, labels.view(-1, 1)).squeeze(1)
+        log_probs = classifier.head(feats).log_softmax(dim=1)
+        scores = log_probs.gather(1, labels.view(-1, 1)).squeeze(1)
         grads, = torch.autograd.grad(scores[has_roi].sum(), activation, create_graph=True,
                                      allow_unused=True)
         if grads is None:
@@ -128,7 +132,7 @@ class CAMAlignmentGuidance(BaseGuidance):
             activation = tokens_to_grid(activation, extra, inputs.shape[-2:])
             grads = tokens_to_grid(grads, extra, inputs.shape[-2:])
         weights = grads.mean(dim=(2, 3), keepdim=True)
-        cam = F.relu((weights * activation).sum(dim=1))
+        cam = (weights * activation).sum(dim=1).abs()
         inside = F.adaptive_avg_pool2d(roi_masks, cam.shape[-2:]).squeeze(1)
         outside = (cam * (1.0 - inside)).flatten(1).sum(1) / (cam.flatten(1).sum(1) + self.eps)
         return feats, outside[has_roi].mean()

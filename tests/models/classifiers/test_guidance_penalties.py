@@ -108,3 +108,11 @@ def test_penalty_trains_the_evidence_map(guidance):
     outside[ROI] = False
     # gradient descent lowers the evidence outside the ROI
     assert (grad[outside & (blob(4) > 0)] > 0).all()
+
+
+def test_cam_penalty_sees_evidence_routed_through_the_other_class():
+    model = build_model(GUIDANCES[1], blob(shift=8))  # all evidence outside the ROI
+    with torch.no_grad():  # the blob now only raises class 1's score; the label is class 0
+        model.head.fc.weight.copy_(torch.tensor([[0.0, 0.0, 0.0], [2.0, 2.0, 2.0]]))
+    penalty = model.loss(torch.ones(1, 3, SIZE, SIZE), [roi_sample(label=0)])['loss_guidance']
+    assert penalty.item() == pytest.approx(1.0, abs=1e-5)
