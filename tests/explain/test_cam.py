@@ -2,10 +2,20 @@
 import numpy as np
 import pytest
 import torch
-from conftest import tiny_resnet, tiny_vit
+from cam_models import tiny_resnet, tiny_vit
 from mmpretrain.structures import DataSample
 
 from osteo_mm.explain import CAM_METHODS, BatchCAM, default_target_layer_names, target_classes
+
+
+@pytest.fixture
+def resnet():
+    return tiny_resnet()
+
+
+@pytest.fixture
+def vit():
+    return tiny_vit()
 
 
 def _images(n=3, size=64, seed=0):

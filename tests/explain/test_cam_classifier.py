@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 import torch
-from conftest import tiny_resnet
+from cam_models import tiny_resnet
 from mmpretrain.structures import DataSample
 
 

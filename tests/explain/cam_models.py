@@ -1,5 +1,5 @@
-"""Tiny MMPretrain classifiers for the explanation tests."""
-import pytest
+"""Tiny MMPretrain classifiers for the explanation tests (a helper module, not a conftest:
+``from conftest import ...`` in tests/tools must keep resolving to tests/conftest.py)."""
 import torch
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
@@ -30,13 +30,3 @@ def tiny_vit(num_classes: int = 2, img_size: int = 32, patch_size: int = 8):
                       patch_size=patch_size),
         head=dict(type='VisionTransformerClsHead', num_classes=num_classes, in_channels=192),
     )).eval()
-
-
-@pytest.fixture
-def resnet():
-    return tiny_resnet()
-
-
-@pytest.fixture
-def vit():
-    return tiny_vit()
