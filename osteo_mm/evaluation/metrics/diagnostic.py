@@ -8,7 +8,7 @@ them thousands of times (tests check they equal scikit-learn's values).
 Operating threshold (binary): the validation metric (``threshold='youden'``) picks the threshold
 that maximises Youden's J = sensitivity + specificity - 1 on the validation set, stores it in the
 MMEngine ``MessageHub`` runtime info (key ``'youden_threshold'``) and, if ``threshold_file`` is
-set, in a JSON file (with the epoch/iteration it was chosen at). The test metric
+set, in a JSON file (with the epoch/iteration of the checkpoint it belongs to). The test metric
 (``threshold='from_val'``) reads it back, from the file if given, otherwise from the runtime
 info of the same process, and keeps it *fixed*. A relative ``threshold_file`` lives in the
 Runner's ``work_dir``, so ``tools/train.py CONFIG`` and ``tools/test.py CONFIG CKPT`` with the
@@ -305,9 +305,12 @@ class BinaryDiagnosticMetric(BaseMetric):
             hub = MessageHub.get_current_instance()
             hub.update_info(THRESHOLD_INFO_KEY, threshold)
             if self.threshold_file:
+                # The hub holds 0-based indices of the last epoch/iteration started; + 1 gives
+                # the numbers in the checkpoint names (epoch_<n>.pth / iter_<n>.pth).
+                done = {k: hub.get_info(k) + 1 for k in ('epoch', 'iter')
+                        if hub.get_info(k) is not None}
                 _atomic_json(dict(threshold=threshold, num_samples=len(labels),
-                                  pos_label=self.pos_label, epoch=hub.get_info('epoch'),
-                                  iter=hub.get_info('iter')),
+                                  pos_label=self.pos_label, **done),
                              resolve_in_work_dir(self.threshold_file))
             return threshold, 'youden'
         if self.threshold == 'from_val':
