@@ -5,7 +5,10 @@ in-memory uint8 tensors with the same batch size, normalisation, loss and SGD se
 process. The Runner run goes through ``tools/train.py`` itself (argv, config file, hooks,
 logging, data preprocessor, checkpoint hook); a probe hook time-stamps every iteration. The
 first ``--warmup`` iterations of each run are excluded; runs are interleaved and the median of
-``--repeats`` is reported. Results go to the "Classification" section of docs/benchmarks.md.
+``--repeats`` is reported. Throughput is given per wall-clock second and per CPU second of the
+process (``time.process_time``, all threads): on a machine shared with other jobs the wall-clock
+figure swings with their load, the CPU-time figure much less. Results go to the
+"Classification" section of docs/benchmarks.md.
 
 Example::
 
@@ -18,7 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
-from typing import List
+from typing import List, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -32,7 +35,7 @@ import osteo_mm  # noqa: F401
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MEAN, STD = 127.5, 64.0
-_ITER_TIMES: List[float] = []
+_ITER_TIMES: List[Tuple[float, float]] = []
 #: (images uint8 N x 3 x H x W, labels N) shared by both loops; set in main().
 _DATA: dict = {}
 
@@ -59,13 +62,20 @@ class ThroughputProbeHook(Hook):
     """Record a timestamp after every training iteration."""
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
-        _ITER_TIMES.append(time.perf_counter())
+        _ITER_TIMES.append(_now())
 
 
-def images_per_s(stamps: List[float], warmup: int, batch_size: int) -> float:
-    """Throughput over the iterations after ``warmup``."""
+def _now() -> Tuple[float, float]:
+    """(wall-clock seconds, CPU seconds of this process)."""
+    return time.perf_counter(), time.process_time()
+
+
+def images_per_s(stamps: List[Tuple[float, float]], warmup: int,
+                 batch_size: int) -> Tuple[float, float]:
+    """Images per wall-clock second and per CPU second over the iterations after ``warmup``."""
     timed = stamps[warmup:]
-    return (len(timed) - 1) * batch_size / (timed[-1] - timed[0])
+    images = (len(timed) - 1) * batch_size
+    return tuple(images / (timed[-1][i] - timed[0][i]) for i in range(2))
 
 
 def write_config(args, work_dir: str) -> str:
@@ -89,7 +99,7 @@ custom_hooks = [dict(type='RunInfoHook'), dict(type='ThroughputProbeHook')]
     return path
 
 
-def run_toolkit(train_tool, config: str, work_dir: str, args) -> float:
+def run_toolkit(train_tool, config: str, work_dir: str, args) -> Tuple[float, float]:
     """One ``tools/train.py`` run in this process; returns images/s after warm-up."""
     _ITER_TIMES.clear()
     argv = sys.argv
@@ -101,7 +111,7 @@ def run_toolkit(train_tool, config: str, work_dir: str, args) -> float:
     return images_per_s(_ITER_TIMES, args.warmup, args.batch_size)
 
 
-def run_plain(config: str, args) -> float:
+def run_plain(config: str, args) -> Tuple[float, float]:
     """The same model, tensors and optimiser in a hand-written PyTorch loop."""
     cfg = Config.fromfile(config)
     torch.manual_seed(0)
@@ -119,7 +129,7 @@ def run_plain(config: str, args) -> float:
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            stamps.append(time.perf_counter())
+            stamps.append(_now())
             if len(stamps) == args.iters:
                 break
     return images_per_s(stamps, args.warmup, args.batch_size)
@@ -152,15 +162,16 @@ def main() -> None:
         for repeat in range(args.repeats):
             plain.append(run_plain(config, args))
             toolkit.append(run_toolkit(train_tool, config, osp.join(tmp, str(repeat)), args))
-    ratio = statistics.median(toolkit) / statistics.median(plain)
     print(f'model={args.model} img_size={args.img_size} batch={args.batch_size} '
           f'iters={args.iters} (warm-up {args.warmup}) repeats={args.repeats} '
           f'threads={torch.get_num_threads()}')
-    print(f'plain loop   images/s: {[round(v, 1) for v in plain]} median '
-          f'{statistics.median(plain):.1f}')
-    print(f'tools/train  images/s: {[round(v, 1) for v in toolkit]} median '
-          f'{statistics.median(toolkit):.1f}')
-    print(f'toolkit / plain = {100 * ratio:.1f} %')
+    for i, unit in enumerate(('wall-clock s', 'CPU s')):
+        p = [run[i] for run in plain]
+        t = [run[i] for run in toolkit]
+        print(f'images per {unit}: plain {[round(v, 1) for v in p]} median '
+              f'{statistics.median(p):.1f}; tools/train {[round(v, 1) for v in t]} median '
+              f'{statistics.median(t):.1f}; toolkit / plain = '
+              f'{100 * statistics.median(t) / statistics.median(p):.1f} %')
 
 
 if __name__ == '__main__':
