@@ -9,7 +9,7 @@ import os
 import os.path as osp
 
 import pydicom
-from conftest import ROOT, run_tool
+from tool_runner import ROOT, run_tool
 
 SENTINELS = {
     'PatientName': 'ZZSENTINEL^NAME',

@@ -9,7 +9,7 @@ import tempfile
 import cv2
 import numpy as np
 import pytest
-from conftest import make_dicom
+from dicom_factory import make_dicom
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydicom.filebase import DicomBytesIO

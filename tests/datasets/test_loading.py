@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pydicom
 import pytest
-from conftest import SENTINELS
+from dicom_factory import SENTINELS
 from mmengine.logging import MMLogger
 from pydicom.dataset import Dataset
 from pydicom.encaps import encapsulate

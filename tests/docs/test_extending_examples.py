@@ -6,11 +6,11 @@ import sys
 
 import numpy as np
 import torch
-from conftest import ROOT
 from mmengine.config import Config
 from mmpretrain.registry import METRICS, MODELS
 from mmpretrain.structures import DataSample
 from sklearn.metrics import brier_score_loss
+from tool_runner import ROOT
 
 import osteo_mm  # noqa: F401
 

@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import ROOT
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
+from tool_runner import ROOT
 
 import osteo_mm  # noqa: F401
 from osteo_mm.explain.analysis import build_split, load_classifier, load_maps, run_gradcam

@@ -8,8 +8,8 @@ import sys
 import time
 
 import pytest
-from conftest import ROOT, TINY_CONFIG, tiny_options
 from mmengine.config import Config
+from tool_runner import ROOT, TINY_CONFIG, tiny_options
 
 from osteo_mm.experiments.grid_search import load_grid, point_name, run_grid, write_child_config
 from osteo_mm.utils.cli import UserInputError

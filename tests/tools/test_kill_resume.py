@@ -7,7 +7,7 @@ import sys
 import time
 
 import torch
-from conftest import ROOT, TINY_CONFIG, run_tool, tiny_options
+from tool_runner import ROOT, TINY_CONFIG, run_tool, tiny_options
 
 from osteo_mm.utils import safe_load
 

@@ -4,7 +4,7 @@ import os
 import os.path as osp
 import re
 
-from conftest import ROOT, TINY_CONFIG, run_tool, tiny_options
+from tool_runner import ROOT, TINY_CONFIG, run_tool, tiny_options
 
 
 def _last_val_accuracy(work_dir: str) -> float:

@@ -5,10 +5,10 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, TINY_CONFIG, run_tool, tiny_options
 from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.runner.checkpoint import _load_checkpoint, load_checkpoint
 from mmpretrain.models import ResNet
+from tool_runner import ROOT, TINY_CONFIG, run_tool, tiny_options
 
 import osteo_mm  # noqa: F401  (installs the safe loader)
 from osteo_mm.utils import UnsafeCheckpointError, safe_load
