@@ -100,7 +100,9 @@ def main() -> None:
     parser.add_argument('--epochs', type=int, default=6)
     parser.add_argument('--shortcut-rate', type=float, default=0.95)
     parser.add_argument('--method', default='gradcam')
+    parser.add_argument('--target-layers', nargs='+', help='default: last backbone stage')
     args = parser.parse_args()
+    layers_tag = '_'.join(args.target_layers or ['default'])
     work = args.work_dir
     roots = {'clean': osp.join(work, 'phantom_clean'),
              'shortcut': osp.join(work, 'phantom_shortcut')}
@@ -132,8 +134,10 @@ def main() -> None:
                    '--out-metrics', metrics_file])
         dataset, loader_cfg = build_split(cfg, 'test')
         model, _ = load_classifier(cfg, ckpt)
-        table = run_gradcam(model, dataset, loader_cfg, osp.join(work, f'cam_{tag}'),
-                            method=args.method, target='gt', num_vis=8)
+        table = run_gradcam(model, dataset, loader_cfg,
+                            osp.join(work, f'cam_{tag}_{args.method}_{layers_tag}'),
+                            method=args.method, target='gt', num_vis=8,
+                            target_layers=args.target_layers)
         row = table[SCORES].mean().to_dict()
         test = json.load(open(metrics_file))
         row.update({k.split('/')[-1]: v for k, v in test.items()
@@ -141,10 +145,10 @@ def main() -> None:
         rows[name] = row
     result = pd.concat([pd.DataFrame(rows).T, baselines(cfg)[SCORES]])
     pd.set_option('display.width', 200)
-    print(f'{args.method}, target = ground truth, clean test split '
+    print(f'{args.method} on {layers_tag} layers, target = ground truth, clean test split '
           f'({len(dataset)} images), means over images with an expert ROI')
     print(result.to_string(float_format='%.3f'))
-    result.to_csv(osp.join(work, 'summary.csv'))
+    result.to_csv(osp.join(work, f'summary_{args.method}_{layers_tag}.csv'))
 
 
 if __name__ == '__main__':
