@@ -32,7 +32,11 @@ def _stratum(info: dict, idx: int) -> int:
             raise ValueError(f'LabelFractionDataset: sample {name!r} has gt_label {int(arr)} '
                              '(unlabelled); only labelled samples can be subsampled')
         return int(arr)
-    return int(arr.size > 0 and bool((arr > 0).any()))
+    # Multi-label: MMPretrain's gt_label lists the positive indices (index 0 is a finding too);
+    # the multi-hot gt_score, when present, says the same (-1 marks ignored cells).
+    if info.get('gt_score') is not None:
+        return int(bool((np.asarray(info['gt_score']) > 0).any()))
+    return int(arr.size > 0)
 
 
 def select_label_fraction(data_infos: Sequence[dict], fraction: float,

@@ -75,3 +75,10 @@ def test_wrapper_builds_from_config_and_indexes_subset():
     assert len(ids) == 4
     with pytest.raises(ValueError, match='fraction'):
         LabelFractionDataset(ToyDataset(), fraction=0)
+
+
+def test_multilabel_sample_with_only_finding_zero_counts_as_positive():
+    from osteo_mm.datasets.wrappers import _stratum
+    assert _stratum({'gt_label': [0], 'img_id': 'a'}, 0) == 1
+    assert _stratum({'gt_label': [], 'img_id': 'b'}, 1) == 0
+    assert _stratum({'gt_label': [0], 'gt_score': np.array([1., 0.]), 'img_id': 'c'}, 2) == 1
