@@ -19,7 +19,8 @@ def main(argv=None) -> None:
     parser.add_argument('--seed', type=int, default=0)
     args = parser.parse_args(argv)
     start = time.time()
-    report = Demo(args.work_dir, full=args.full, seed=args.seed).run()
+    scale = 'full' if args.full else 'small'
+    report = Demo(args.work_dir, scale=scale, seed=args.seed).run()
     print(f'[demo] finished in {time.time() - start:.0f} s')
     print(f'[demo] report: {report}')
 

@@ -1,11 +1,13 @@
 # Demo (tools/demo.py): DeiT-tiny on the shoulder phantom (binary), 128 px with 16 px patches
 # (the 8x8 token grid of the 128 px MAE demo, so every pre-trained tensor fits), 8 CPU epochs.
-_base_ = '../vit/deit-tiny_phantom-shoulder-binary_64px-8e-cpu.py'
+# Gray normalisation as in the MAE pre-training; the test pipeline keeps the expert ROI.
+_base_ = '../vit/deit-tiny_phantom-shoulder-binary.py'
 
 img_size = 128
+data_preprocessor = dict(mean=[127.5, 127.5, 127.5], std=[64.0, 64.0, 64.0])
 train_pipeline = [
     dict(type='LoadXrayFromFile'),
-    dict(type='XrayRandomResizedCrop', scale=img_size, crop_ratio_range=(0.6, 1.0)),
+    dict(type='XrayRandomResizedCrop', scale=img_size, crop_ratio_range=(0.7, 1.0)),
     dict(type='XrayRandomAffine', max_rotate_degree=10, scale_range=(0.9, 1.1),
          max_translate_ratio=0.05),
     dict(type='XrayRandomFlip', prob=0.5, direction='horizontal'),
@@ -19,8 +21,20 @@ test_pipeline = [
     dict(type='XrayCenterCrop', crop_size=img_size),
     dict(type='PackXrayInputs'),
 ]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+train_dataloader = dict(batch_size=32, num_workers=1, persistent_workers=False,
+                        dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(batch_size=64, num_workers=1, persistent_workers=False,
+                      dataset=dict(pipeline=test_pipeline))
+test_dataloader = dict(batch_size=64, num_workers=1, persistent_workers=False,
+                       dataset=dict(pipeline=test_pipeline))
 model = dict(backbone=dict(img_size=img_size, patch_size=16))
-default_hooks = dict(checkpoint=dict(interval=8, max_keep_ckpts=1))
+
+max_epochs = 8
+optim_wrapper = dict(optimizer=dict(lr=5e-4))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=1,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', by_epoch=True, begin=1, end=max_epochs, eta_min=1e-6),
+]
+train_cfg = dict(max_epochs=max_epochs)
+default_hooks = dict(checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))

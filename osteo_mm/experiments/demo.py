@@ -6,7 +6,7 @@ threshold fixed on validation) -> Grad-CAM + causality -> statistical comparison
 
 Every step runs the same command-line tool a user would (``tools/*.py`` in a subprocess, its
 output in ``<work_dir>/logs/<step>.log``) and leaves ``<work_dir>/steps/<step>.done``, so an
-interrupted demo continues where it stopped. The default scale fits a 2-core CPU; ``full=True``
+interrupted demo continues where it stopped. The default scale fits a 2-core CPU; ``scale='full'``
 switches every step to the research configs and data sizes.
 """
 import json
@@ -31,16 +31,22 @@ class Scale:
     mae_config: str
     spark_config: str
     classifiers: Dict[str, str] = field(default_factory=dict)
+    train_options: List[str] = field(default_factory=list)
 
 
 SMALL = Scale(
-    chest_patients=100, shoulder_patients=500, size=128,
+    chest_patients=100, shoulder_patients=400, size=128,
     mae_config='configs/demo/mae_deit-tiny_phantom-chest_demo.py',
     spark_config='configs/demo/spark_resnet18_phantom-chest_demo.py',
     classifiers={
         'resnet18': 'configs/demo/resnet18_phantom-shoulder_demo.py',
         'deit-tiny': 'configs/demo/deit-tiny_phantom-shoulder_demo.py',
     })
+# Smoke-test scale (tests/tools/test_demo.py): the small configs, tiny data, one epoch each.
+TOY = Scale(
+    chest_patients=6, shoulder_patients=60, size=64, mae_config=SMALL.mae_config,
+    spark_config=SMALL.spark_config, classifiers=SMALL.classifiers,
+    train_options=['train_cfg.max_epochs=1', 'train_dataloader.batch_size=8'])
 FULL = Scale(
     chest_patients=3000, shoulder_patients=2000, size=256,
     mae_config='configs/mae/mae_deit-t-p16_8xb64-amp-coslr-400e_phantom-chest.py',
@@ -71,13 +77,17 @@ class Demo:
 
     Args:
         work_dir (str): Everything goes under this folder (data, runs, logs, report).
-        full (bool): Research scale instead of the 2-core CPU scale.
+        scale (str): ``'small'`` (2-core CPU, the default), ``'full'`` (research scale) or
+            ``'toy'`` (seconds per step, for tests).
         seed (int): Seed of the phantoms and of every training run.
     """
 
-    def __init__(self, work_dir: str, full: bool = False, seed: int = 0) -> None:
+    def __init__(self, work_dir: str, scale: str = 'small', seed: int = 0) -> None:
+        scales = dict(small=SMALL, full=FULL, toy=TOY)
+        if scale not in scales:
+            raise ValueError(f'unknown demo scale {scale!r}; choose from {sorted(scales)}')
         self.work_dir = osp.abspath(work_dir)
-        self.scale = FULL if full else SMALL
+        self.scale = scales[scale]
         self.seed = seed
         self.timings: Dict[str, float] = {}
         for sub in ('steps', 'logs'):
@@ -116,7 +126,7 @@ class Demo:
         resume = ['--resume'] if osp.isfile(osp.join(work, 'last_checkpoint')) else []
         self.step(f'train_{name}', ['tools/train.py', config, '--work-dir', work] + resume
                   + ['--cfg-options', f'randomness.seed={self.seed}']
-                  + _data_options(data_root, splits) + (extra or []))
+                  + _data_options(data_root, splits) + self.scale.train_options + (extra or []))
         return work
 
     def run(self) -> str:
