@@ -12,9 +12,9 @@ Example::
     python tools/dataset_converters/make_phantom.py shoulder --out data/phantom_sc \\
         --num-patients 600 --size 128 --format png --shortcut-rate 0.95
     nice -n 10 python benchmarks/guided_shortcut.py data/phantom_sc work_dirs/guided_sc \\
-        --run plain=configs/resnet/resnet18_phantom-shoulder.py:1.0 \\
-        --run cam=configs/guided/resnet18_cam_phantom-shoulder.py:1.0 \\
-        --run cam-roi25=configs/guided/resnet18_cam_phantom-shoulder.py:0.25 \\
+        --run plain=configs/resnet/resnet18_shoulder-binary.py:1.0 \\
+        --run cam=configs/guided/resnet18_phantom-shoulder+guided-cam.py:1.0 \\
+        --run cam-roi25=configs/guided/resnet18_phantom-shoulder+guided-cam.py:0.25 \\
         --cfg-options train_cfg.max_epochs=10
 """
 import argparse
