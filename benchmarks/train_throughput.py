@@ -79,14 +79,18 @@ def images_per_s(stamps: List[Tuple[float, float]], warmup: int,
 
 
 def write_config(args, work_dir: str) -> str:
-    """A config inheriting the model base and the runtime, training on the shared tensors."""
+    """A config inheriting the model base and the runtime, training on the shared tensors.
+
+    Iteration-based training uses MMEngine's ``InfiniteSampler``: with a finite sampler the
+    loop restarts the dataloader every epoch and sleeps 2 s each time.
+    """
     path = osp.join(work_dir, f'bench_{args.model}.py')
     with open(path, 'w') as f:
         f.write(f"""_base_ = ['{ROOT}/configs/_base_/models/{args.model}_xray.py',
           '{ROOT}/configs/_base_/default_runtime.py']
 data_preprocessor = dict(num_classes=2, mean=[{MEAN}] * 3, std=[{STD}] * 3, to_rgb=False)
 train_dataloader = dict(batch_size={args.batch_size}, num_workers=0,
-                        sampler=dict(type='DefaultSampler', shuffle=True),
+                        sampler=dict(type='InfiniteSampler', shuffle=True),
                         dataset=dict(type='BenchmarkTensorDataset'))
 optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9))
 train_cfg = dict(by_epoch=False, max_iters={args.iters})
