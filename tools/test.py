@@ -8,6 +8,7 @@ Example:
 """
 import argparse
 import json
+import math
 import os
 import os.path as osp
 
@@ -55,11 +56,25 @@ def merge_args(cfg, args):
     if args.out and osp.splitext(args.out)[1].lower() in _RECORD_FORMATS:
         evaluators = cfg.test_evaluator
         evaluators = list(evaluators) if isinstance(evaluators, (list, tuple)) else [evaluators]
-        evaluators.append(dict(type='DumpXrayPredictions', out_file=args.out))
+        dump = dict(type='DumpXrayPredictions', out_file=args.out)
+        # Record the validation-fixed decision threshold next to the probabilities.
+        for evaluator in evaluators:
+            if evaluator.get('threshold') == 'from_val' and evaluator.get('threshold_file'):
+                dump['threshold_file'] = evaluator['threshold_file']
+        evaluators.append(dump)
         cfg.test_evaluator = evaluators
     elif args.out and not args.out.endswith('.pkl'):
         raise UserInputError(f'--out must end with .csv, .json or .pkl: {args.out}')
     return cfg
+
+
+def _json_value(value):
+    """A metric value as strict JSON: NaN/inf (e.g. PPV with no positive call) become null."""
+    if hasattr(value, 'tolist'):  # NumPy / torch scalars and arrays
+        value = value.tolist()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 @cli_main
@@ -73,8 +88,7 @@ def main(argv=None) -> None:
     metrics = runner.test()
     if args.out_metrics and runner.rank == 0:
         with open(args.out_metrics, 'w') as f:
-            json.dump({k: float(v) if hasattr(v, '__float__') else v for k, v in metrics.items()},
-                      f, indent=2)
+            json.dump({k: _json_value(v) for k, v in metrics.items()}, f, indent=2)
 
 
 if __name__ == '__main__':

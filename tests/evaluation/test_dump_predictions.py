@@ -63,3 +63,21 @@ def test_multilabel_sample_without_gt_score_is_an_error(tmp_path):
     metric = METRICS.build(dict(type='DumpXrayPredictions', out_file=str(tmp_path / 'p.csv')))
     with pytest.raises(ValueError, match="'a'.*need gt_score"):
         metric.process(None, [sample('a', 'P1', [0, 2], [0.9, 0.1, 0.8])])
+
+
+def test_threshold_column_from_the_validation_file(tmp_path):
+    threshold_file = tmp_path / 'youden_threshold.json'
+    threshold_file.write_text(json.dumps({'threshold': 0.37}))
+    out = tmp_path / 'preds.csv'
+    metric = METRICS.build(dict(type='DumpXrayPredictions', out_file=str(out),
+                                threshold_file=str(threshold_file)))
+    metric.dataset_meta = dict(classes=BINARY_CLASSES)
+    metric.process(None, [sample('a.png', 'P1', 1, [0.6, 0.4])])
+    metric.evaluate(1)
+    assert pd.read_csv(out)['threshold'].tolist() == [0.37]
+    missing = METRICS.build(dict(type='DumpXrayPredictions', out_file=str(out),
+                                 threshold_file=str(tmp_path / 'none.json')))
+    missing.dataset_meta = dict(classes=BINARY_CLASSES)
+    missing.process(None, [sample('a.png', 'P1', 1, [0.6, 0.4])])
+    with pytest.raises(FileNotFoundError, match='threshold file not found'):
+        missing.evaluate(1)

@@ -14,7 +14,7 @@ def test_demo_runs_end_to_end_and_resumes(tmp_path, capsys):
     names = ['resnet18_scratch', 'resnet18_spark', 'deit-tiny_scratch', 'deit-tiny_mae']
     for name in names:
         preds = pd.read_csv(demo.path('runs', name, 'preds.csv'))
-        assert {'img_id', 'prob_osteoporosis', 'gt_label'} <= set(preds.columns)
+        assert {'img_id', 'prob_osteoporosis', 'gt_label', 'threshold'} <= set(preds.columns)
         cam = pd.read_csv(demo.path('runs', name, 'cam', 'causality.csv'))
         assert sorted(cam['img_id']) == sorted(preds['img_id'])
     # The fine-tuned models really started from the pre-training checkpoints.

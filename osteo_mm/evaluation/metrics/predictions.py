@@ -20,13 +20,17 @@ class DumpXrayPredictions(BaseMetric):
     Single-label rows hold ``img_id, patient_id, gt_label, pred_label, pred_score`` (the
     probability of ``pred_label``) and ``prob_<class>`` per class; multi-label rows (samples
     with ``gt_score``) hold ``img_id, patient_id`` and ``gt_<label>``/``prob_<label>`` per label
-    (``gt`` is -1 for an ignored CheXpert cell). Class names come from
+    (``gt`` is -1 for an ignored CheXpert cell). With ``threshold_file`` (the validation
+    Youden threshold written by ``BinaryDiagnosticMetric``) single-label rows also carry the
+    fixed decision ``threshold`` on the positive-class probability. Class names come from
     ``dataset_meta['classes']``. Only these columns are written, so no DICOM identifier can
     leak; ``patient_id`` is the dataset's pseudonymous id. The file is written atomically and an
     existing file is replaced. ``compute_metrics`` returns no metric values.
 
     Config keys:
         out_file (str): Output path ending in ``.csv`` or ``.json``.
+        threshold_file (str, optional): JSON with the validation ``threshold``; relative paths
+            are taken in the Runner's work dir. Defaults to None (no threshold column).
         collect_device (str): ``'cpu'`` or ``'gpu'`` for distributed collection.
         prefix (str, optional): Unused metric-name prefix. Defaults to ``'predictions'``.
     """
@@ -34,6 +38,7 @@ class DumpXrayPredictions(BaseMetric):
 
     def __init__(self,
                  out_file: str,
+                 threshold_file: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -41,6 +46,7 @@ class DumpXrayPredictions(BaseMetric):
         if ext not in ('.csv', '.json'):
             raise ValueError(f'out_file must end in .csv or .json, got {out_file!r}')
         self.out_file = out_file
+        self.threshold_file = threshold_file
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         """Collect ids, ground truth and scores of every sample.
@@ -88,9 +94,25 @@ class DumpXrayPredictions(BaseMetric):
             raise ValueError(f"dataset_meta['classes'] has {len(classes)} names but the model "
                              f'predicts {num_classes} scores')
         rows = [self.to_row(r, classes) for r in results]
+        if self.threshold_file and 'gt_score' not in results[0]:
+            threshold = self._read_threshold()
+            for row in rows:
+                row['threshold'] = threshold
         _atomic_write(rows, self.out_file)
         print_log(f'Wrote {len(rows)} per-image predictions to {self.out_file}', 'current')
         return {}
+
+    def _read_threshold(self) -> float:
+        from .diagnostic import resolve_in_work_dir
+        path = resolve_in_work_dir(self.threshold_file)
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'threshold file not found: {path} (written when validation '
+                                    "runs BinaryDiagnosticMetric with threshold='youden')")
+        with open(path) as f:
+            value = json.load(f).get('threshold')
+        if not isinstance(value, (int, float)):
+            raise ValueError(f'{path}: "threshold" must be a number, got {value!r}')
+        return float(value)
 
     @staticmethod
     def to_row(record: dict, classes: Sequence[str]) -> dict:
