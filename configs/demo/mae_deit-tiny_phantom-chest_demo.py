@@ -2,7 +2,7 @@
 # mask ratio 0.9, a few CPU minutes. The shoulder DeiT-tiny demo fine-tunes from it.
 _base_ = '../mae/mae_deit-t-p16_1xb32-coslr-8e_phantom-chest-128px.py'
 
-max_epochs = 6
+max_epochs = 4
 warmup_epochs = 1
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=warmup_epochs,

@@ -1,8 +1,19 @@
-# Demo (tools/demo.py): SparK ResNet-18 on the chest phantom, 128 px, a few CPU minutes.
+# Demo (tools/demo.py): SparK ResNet-18 on the chest phantom, 96 px (3x3 cells of 32 px),
+# a few CPU minutes.
 # The shoulder ResNet-18 demo fine-tunes from it (ResNets accept any input size).
 _base_ = '../spark/spark_sparse-resnet18_1xb32-coslr-8e_phantom-chest-128px.py'
 
-max_epochs = 6
+img_size = 96
+model = dict(input_size=img_size)
+train_pipeline = [
+    dict(type='LoadXrayFromFile'),
+    dict(type='XrayRandomResizedCrop', scale=img_size, crop_ratio_range=(0.5, 1.0),
+         interpolation='bicubic'),
+    dict(type='XrayRandomFlip', prob=0.5),
+    dict(type='PackXrayInputs'),
+]
+
+max_epochs = 4
 warmup_epochs = 1
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=warmup_epochs,
@@ -11,5 +22,5 @@ param_scheduler = [
          begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
 ]
 train_cfg = dict(max_epochs=max_epochs)
-train_dataloader = dict(num_workers=1)
+train_dataloader = dict(num_workers=1, dataset=dict(pipeline=train_pipeline))
 default_hooks = dict(checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))

@@ -35,7 +35,7 @@ class Scale:
 
 
 SMALL = Scale(
-    chest_patients=100, shoulder_patients=400, size=128,
+    chest_patients=80, shoulder_patients=400, size=128,
     mae_config='configs/demo/mae_deit-tiny_phantom-chest_demo.py',
     spark_config='configs/demo/spark_resnet18_phantom-chest_demo.py',
     classifiers={
