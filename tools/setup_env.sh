@@ -22,7 +22,7 @@ fi
 pip=("$venv/bin/python" -m pip install --disable-pip-version-check)
 "${pip[@]}" -q --upgrade pip wheel
 echo "[setup_env] installing pinned stack (first run: several minutes)"
-"${pip[@]}" -r requirements/runtime.txt -r requirements/tests.txt
+"${pip[@]}" -q -r requirements/runtime.txt -r requirements/tests.txt
 # Install the package itself without re-resolving its (already installed) pins.
 "${pip[@]}" --no-deps -e .
 "$venv/bin/python" -c "import osteo_mm, mmpretrain, mmcv, torch; print('[setup_env] ok: osteo_mm', osteo_mm.__version__, 'torch', torch.__version__)"
