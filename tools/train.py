@@ -1,7 +1,7 @@
 """Train a model from a config (same flags as MMPretrain's tools/train.py).
 
 Examples:
-    python tools/train.py configs/resnet/resnet18_phantom-shoulder.py
+    python tools/train.py configs/resnet/resnet18_phantom-shoulder-binary.py
     python tools/train.py CONFIG --work-dir work_dirs/x --resume          # auto-resume
     bash tools/dist_train.sh CONFIG 2                                    # 2 processes
 """

@@ -2,8 +2,8 @@
 
 Examples:
     python tools/analysis/data_efficiency.py \
-        --backbone resnet18=configs/resnet/resnet18_phantom-shoulder.py \
-        --backbone deit-t=configs/vit/deit-tiny_phantom-shoulder.py \
+        --backbone resnet18=configs/resnet/resnet18_phantom-shoulder-binary.py \
+        --backbone deit-t=configs/vit/deit-tiny_phantom-shoulder-binary.py \
         --init scratch \
         --init chest-spark@resnet18=work_dirs/spark/epoch_20.pth \
         --init chest-mae@deit-t=work_dirs/mae/epoch_20.pth \
