@@ -23,6 +23,8 @@ from mmengine.runner import Runner
 from scipy import stats
 from tqdm import tqdm
 
+from osteo_mm.utils.io import dump_json_atomic
+
 RESULT_FILE = 'result.json'
 
 
@@ -130,12 +132,6 @@ def train_and_test(cfg: Config) -> dict:
     return metrics
 
 
-def _atomic_json(obj: dict, path: str) -> None:
-    """Write ``obj`` as JSON via a temporary file and ``os.replace``."""
-    tmp = f'{path}.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(obj, f, indent=2, default=float)
-    os.replace(tmp, path)
 
 
 def run_study(configs: dict[str, Config], runs: Sequence[RunSpec], work_dir: str, metric: str,
@@ -170,7 +166,8 @@ def run_study(configs: dict[str, Config], runs: Sequence[RunSpec], work_dir: str
                                f'{sorted(metrics)}')
             keep = {k: float(v) for k, v in metrics.items()
                     if k in (metric, f'{metric}_ci_low', f'{metric}_ci_high', 'num_train_images')}
-            _atomic_json(dict(asdict(spec), seconds=time.time() - start, **keep), result_path)
+            dump_json_atomic(dict(asdict(spec), seconds=time.time() - start, **keep),
+                             result_path, default=float)
         with open(result_path) as f:
             rows.append(json.load(f))
     return pd.DataFrame(rows)

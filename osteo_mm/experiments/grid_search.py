@@ -23,6 +23,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import yaml
 
 from osteo_mm.utils.cli import UserInputError
+from osteo_mm.utils.io import dump_json_atomic as _atomic_json
 
 TOOLS_DIR = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools')
 
@@ -120,11 +121,6 @@ def last_val_metrics(work_dir: str) -> Dict[str, float]:
     return {}
 
 
-def _atomic_json(obj: Any, path: str) -> None:
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(obj, f, indent=2)
-    os.replace(tmp, path)
 
 
 def run_point(config: str, work_dir: str, extra_args: Sequence[str] = ()) -> Dict[str, float]:

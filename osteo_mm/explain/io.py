@@ -1,34 +1,12 @@
 """Atomic, resumable output files for the explanation tools."""
 import io
-import os
 import os.path as osp
-import tempfile
 
 import cv2
 import numpy as np
 import pandas as pd
 
-
-def write_atomic(path: str, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``.
-
-    A killed run therefore leaves either the old file or the complete new one, never half.
-
-    Args:
-        path (str): Destination file.
-        data (bytes): Content.
-    """
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.tmp_', suffix=osp.basename(path))
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+from osteo_mm.utils.io import write_atomic  # noqa: F401  (re-exported)
 
 
 def save_npz(path: str, **arrays) -> None:

@@ -153,8 +153,7 @@ def compare_models(pred_paths: Sequence[str], out_dir: str,
 
     def save(kind: str, filename: str, data: Union[str, bytes]) -> None:
         written[kind] = osp.join(out_dir, filename)
-        write_atomic(written[kind], data.encode('utf-8') if isinstance(data, str) else data)
-        os.chmod(written[kind], 0o644)  # the temporary file was private (mkstemp: 0600)
+        write_atomic(written[kind], data)
 
     with tqdm(total=6, desc='compare_models', unit='step') as bar:
         metrics = model_table(models, causality, n_boot, alpha, seed)

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import os.path as osp
-import tempfile
 from collections.abc import Iterable, Sequence
 
 import cv2
@@ -20,28 +17,12 @@ import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
+from osteo_mm.utils.io import write_atomic as write_bytes_atomic
+
 #: DICOM SOP class "Digital X-Ray Image Storage - For Presentation".
 DX_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.1.1'
 
 
-def write_bytes_atomic(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and :func:`os.replace`.
-
-    Args:
-        path (str): Destination file; its folder is created when missing.
-        data (bytes): File content.
-    """
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.tmp-', suffix=osp.basename(path))
-    try:
-        with os.fdopen(fd, 'wb') as file:
-            file.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def encode_png(image: np.ndarray) -> bytes:

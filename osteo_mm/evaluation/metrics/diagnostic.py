@@ -16,9 +16,7 @@ same work dir share it. The file holds the threshold of the *latest* validation,
 last checkpoint; for another checkpoint, validate it first (or pass the threshold as a float).
 """
 import json
-import os
 import os.path as osp
-import tempfile
 import warnings
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -29,6 +27,7 @@ from mmpretrain.registry import METRICS
 from sklearn.metrics import average_precision_score, confusion_matrix, roc_auc_score, roc_curve
 
 from osteo_mm.stats.bootstrap import bootstrap_ci
+from osteo_mm.utils.io import dump_json_atomic as _atomic_json
 
 #: Key of the validation Youden threshold in the MessageHub runtime info.
 THRESHOLD_INFO_KEY = 'youden_threshold'
@@ -142,14 +141,6 @@ def add_ci(metrics: Dict[str, float], key: str, statistic: Callable[..., float],
     metrics[f'{key}_ci_high'] = result.high
 
 
-def _atomic_json(obj: dict, path: str) -> None:
-    """Write ``obj`` as JSON to ``path`` via a temporary file and ``os.replace``."""
-    directory = osp.dirname(osp.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix='.tmp')
-    with os.fdopen(fd, 'w') as f:
-        json.dump(obj, f, indent=2)
-    os.replace(tmp, path)
 
 
 def resolve_in_work_dir(path: str) -> str:
