@@ -3,22 +3,32 @@ and a model trained with the shortcut marker vs one trained without it.
 
 Steps (each skipped when its output exists, so a killed run resumes):
 
-1. write two shoulder phantoms with the same seed: ``clean`` (no marker) and ``shortcut``
-   (burned-in marker agreeing with the osteoporosis label in ``--shortcut-rate`` of train/val
-   images, absent in test);
-2. train ResNet-18 on each with ``tools/train.py`` (the 64 px CPU config);
-3. on the clean test split: ``tools/test.py`` (accuracy/AUC) and ``run_gradcam`` for both
-   trained models and for a randomly initialised one;
+1. write two shoulder phantoms with the same seed (pixel-identical films outside the marker):
+   ``clean`` (no marker) and ``shortcut`` (a burned-in marker agreeing with the osteoporosis
+   label in ``--shortcut-rate`` of the images of every split, test included);
+2. train ResNet-18 on each with ``tools/train.py`` at ``--img-size``;
+3. test (``tools/test.py``: AUC, accuracy at 0.5) and explain (``run_gradcam``, target = ground
+   truth) four pairs: clean model on the clean test split, shortcut model on the marker-bearing
+   test split (where it is as accurate as it can be) and on the clean one (marker gone), and a
+   randomly initialised model on the clean one;
 4. score two model-free baselines on the same expert masks: a uniform map and a centre-bias
    map (an isotropic Gaussian at the image centre, sigma = 1/4 of the side).
 
-Prints one table of mean causality per condition. Results go to the "Grad-CAM and causality"
-section of docs/benchmarks.md.
+Besides the ROI causality scores, ``marker_mass`` is the CAM mass inside the marker tag over the
+total (mean over test films that carry the tag; the tag's area share is printed beside it).
+Prints one table and writes ``summary_<method>_<layers>.csv``. Results go to the "Grad-CAM and
+causality" section of docs/benchmarks.md.
 
-Example::
+Example (CPU, small)::
 
     nice -n 10 .venv/bin/python benchmarks/cam_phantom_causality.py /tmp/cam_phantom \
         --num-patients 400 --epochs 6
+
+Example (one GPU)::
+
+    python benchmarks/cam_phantom_causality.py /tmp/cam_phantom_gpu --num-patients 2000 \
+        --phantom-size 256 --img-size 256 --epochs 30 --batch-size 64 --num-workers 8 \
+        --gen-workers 16 --amp
 """
 import argparse
 import json
@@ -37,28 +47,45 @@ import osteo_mm  # noqa: F401
 from osteo_mm.datasets.phantom import generate_shoulder
 from osteo_mm.evaluation.metrics.causality import causality_scores
 from osteo_mm.explain.analysis import build_split, load_classifier, run_gradcam
+from osteo_mm.explain.io import id_to_relpath
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 BASE = osp.join(ROOT, 'configs', 'resnet', 'resnet18_phantom-shoulder-binary_64px-8e-cpu.py')
 CONFIG = '''_base_ = [{base!r}]
 data_root = {root!r}
+img_size = {img_size}
+train_pipeline = [
+    dict(type='LoadXrayFromFile'),
+    dict(type='XrayRandomResizedCrop', scale=img_size, crop_ratio_range=(0.8, 1.0)),
+    dict(type='XrayRandomAffine', max_rotate_degree=10, scale_range=(0.9, 1.1),
+         max_translate_ratio=0.05),
+    dict(type='XrayRandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='ColorJitter', brightness=0.2, contrast=0.2),
+    dict(type='PackXrayInputs'),
+]
 test_pipeline = [
     dict(type='LoadXrayFromFile'),
     dict(type='LoadRoiMask'),
-    dict(type='XrayResize', scale=64),
-    dict(type='XrayCenterCrop', crop_size=64),
+    dict(type='XrayResize', scale=img_size),
+    dict(type='XrayCenterCrop', crop_size=img_size),
     dict(type='PackXrayInputs'),
 ]
-train_dataloader = dict(num_workers=0, persistent_workers=False,
-                        dataset=dict(data_root=data_root))
-val_dataloader = dict(num_workers=0, persistent_workers=False,
+loader = dict(num_workers={workers}, persistent_workers={persistent})
+train_dataloader = dict(batch_size={batch}, **loader,
+                        dataset=dict(data_root=data_root, pipeline=train_pipeline))
+val_dataloader = dict(batch_size=64, **loader,
                       dataset=dict(data_root=data_root, pipeline=test_pipeline))
-test_dataloader = dict(num_workers=0, persistent_workers=False,
+test_dataloader = dict(batch_size=64, **loader,
                        dataset=dict(data_root=data_root, pipeline=test_pipeline))
-train_cfg = dict(max_epochs={epochs})
-param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end={epochs},
-                        eta_min=1e-5)]
-default_hooks = dict(checkpoint=dict(max_keep_ckpts=1), logger=dict(interval=50))
+train_cfg = dict(max_epochs={epochs}, val_interval={val_interval})
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', by_epoch=True, begin=1, end={epochs}, eta_min=1e-5,
+         convert_to_iter_based=True),
+]
+default_hooks = dict(checkpoint=dict(interval={epochs}, max_keep_ckpts=1),
+                     logger=dict(interval=20))
 # Fixed 0.5 threshold, no bootstrap: this script compares explanations, not operating points.
 val_evaluator = dict(type='BinaryDiagnosticMetric', threshold=0.5, n_boot=0)
 test_evaluator = val_evaluator
@@ -71,10 +98,14 @@ def _tool(args) -> None:
     subprocess.run([sys.executable] + args, cwd=ROOT, check=True)
 
 
-def write_config(work: str, name: str, data_root: str, epochs: int) -> str:
+def write_config(work: str, name: str, data_root: str, args: argparse.Namespace) -> str:
+    """Write the run config of one phantom; returns its path."""
     path = osp.join(work, f'{name}.py')
     with open(path, 'w') as f:
-        f.write(CONFIG.format(base=BASE, root=data_root + '/', epochs=epochs))
+        f.write(CONFIG.format(base=BASE, root=data_root + '/', epochs=args.epochs,
+                              img_size=args.img_size, batch=args.batch_size,
+                              workers=args.num_workers, persistent=args.num_workers > 0,
+                              val_interval=max(1, args.epochs // 5)))
     return path
 
 
@@ -93,60 +124,100 @@ def baselines(cfg: Config) -> pd.DataFrame:
     return pd.DataFrame(rows).T
 
 
-def main() -> None:
+def marker_mass(cam_dir: str, data_root: str) -> tuple[float, float, int]:
+    """Mean CAM mass share inside the marker tag and the tag's area share, over tagged films.
+
+    Returns NaNs and 0 when no test film carries the tag.
+    """
+    labels = pd.read_csv(osp.join(data_root, 'labels.csv'))
+    tagged = labels[(labels['split'] == 'test') & (labels['marker'] == 1)]
+    shares, areas = [], []
+    for image, box in zip(tagged['image'], tagged['marker_bbox']):
+        with np.load(osp.join(cam_dir, 'maps', id_to_relpath(image, '.npz'))) as stored:
+            cam = np.clip(stored['cam_ori'].astype(np.float64), 0, None)
+        x, y, w, h = (int(v) for v in str(box).split(','))
+        total = cam.sum()
+        shares.append(cam[y:y + h, x:x + w].sum() / total if total > 0 else np.nan)
+        areas.append(w * h / cam.size)
+    if not shares:
+        return float('nan'), float('nan'), 0
+    return float(np.nanmean(shares)), float(np.mean(areas)), len(shares)
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('work_dir')
     parser.add_argument('--num-patients', type=int, default=400)
+    parser.add_argument('--phantom-size', type=int, default=128, help='side of the films')
+    parser.add_argument('--img-size', type=int, default=64, help='network input side')
     parser.add_argument('--epochs', type=int, default=6)
+    parser.add_argument('--batch-size', type=int, default=32)
+    parser.add_argument('--num-workers', type=int, default=0, help='dataloader workers')
+    parser.add_argument('--gen-workers', type=int, default=1, help='phantom writer processes')
+    parser.add_argument('--amp', action='store_true', help='train with mixed precision')
     parser.add_argument('--shortcut-rate', type=float, default=0.95)
     parser.add_argument('--method', default='gradcam')
     parser.add_argument('--target-layers', nargs='+', help='default: last backbone stage')
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
     layers_tag = '_'.join(args.target_layers or ['default'])
     work = args.work_dir
     roots = {'clean': osp.join(work, 'phantom_clean'),
              'shortcut': osp.join(work, 'phantom_shortcut')}
     for name, root in roots.items():
         if not osp.isfile(osp.join(root, 'labels.csv')):
-            generate_shoulder(root, num_patients=args.num_patients, size=128, fmt='png',
-                              shortcut_rate=args.shortcut_rate if name == 'shortcut' else None)
-    test_cfg_path = write_config(work, 'clean', roots['clean'], args.epochs)
-    ckpts = {}
+            generate_shoulder(root, num_patients=args.num_patients, size=args.phantom_size,
+                              fmt='png', workers=args.gen_workers,
+                              shortcut_rate=args.shortcut_rate if name == 'shortcut' else None,
+                              shortcut_splits=('train', 'val', 'test'))
+    configs, ckpts = {}, {}
     for name, root in roots.items():
-        cfg_path = write_config(work, name, root, args.epochs)
+        configs[name] = write_config(work, name, root, args)
         run_dir = osp.join(work, f'train_{name}')
-        ckpts[f'trained on {name} phantom'] = osp.join(run_dir, f'epoch_{args.epochs}.pth')
-        if not osp.isfile(ckpts[f'trained on {name} phantom']):
-            _tool(['tools/train.py', cfg_path, '--work-dir', run_dir])
-    cfg = Config.fromfile(test_cfg_path)
+        ckpts[name] = osp.join(run_dir, f'epoch_{args.epochs}.pth')
+        if not osp.isfile(ckpts[name]):
+            _tool(['tools/train.py', configs[name], '--work-dir', run_dir]
+                  + (['--amp'] if args.amp else []))
+    cfg = Config.fromfile(configs['clean'])
     init_default_scope('mmpretrain')
     torch.manual_seed(0)
-    random_ckpt = osp.join(work, 'random_init.pth')
-    torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()), random_ckpt)
-    ckpts['random init'] = random_ckpt
+    ckpts['random'] = osp.join(work, 'random_init.pth')
+    torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()), ckpts['random'])
 
+    pairs = {'clean model, clean test': ('clean', 'clean'),
+             'shortcut model, marker test': ('shortcut', 'shortcut'),
+             'shortcut model, clean test': ('shortcut', 'clean'),
+             'random init, clean test': ('random', 'clean')}
     rows = {}
-    for name, ckpt in ckpts.items():
-        tag = name.replace(' ', '_')
+    for name, (model_name, data_name) in pairs.items():
+        tag = f'{model_name}_on_{data_name}'
         metrics_file = osp.join(work, f'test_{tag}.json')
         if not osp.isfile(metrics_file):
-            _tool(['tools/test.py', test_cfg_path, ckpt, '--work-dir', osp.join(work, 'test'),
-                   '--out-metrics', metrics_file])
-        dataset, loader_cfg = build_split(cfg, 'test')
-        model, _ = load_classifier(cfg, ckpt)
-        table = run_gradcam(model, dataset, loader_cfg,
-                            osp.join(work, f'cam_{tag}_{args.method}_{layers_tag}'),
-                            method=args.method, target='gt', num_vis=8,
-                            target_layers=args.target_layers)
+            _tool(['tools/test.py', configs[data_name], ckpts[model_name],
+                   '--work-dir', osp.join(work, 'test'), '--out-metrics', metrics_file])
+        data_cfg = Config.fromfile(configs[data_name])
+        dataset, loader_cfg = build_split(data_cfg, 'test')
+        model, _ = load_classifier(data_cfg, ckpts[model_name], device=device)
+        cam_dir = osp.join(work, f'cam_{tag}_{args.method}_{layers_tag}')
+        table = run_gradcam(model, dataset, loader_cfg, cam_dir, method=args.method,
+                            target='gt', num_vis=8, target_layers=args.target_layers)
         row = table[SCORES].mean().to_dict()
-        test = json.load(open(metrics_file))
+        row['marker_mass'], row['marker_area'], row['n_tagged'] = marker_mass(
+            cam_dir, roots[data_name])
+        with open(metrics_file) as f:
+            test = json.load(f)
         row.update({k.split('/')[-1]: v for k, v in test.items()
-                    if 'roc_auc' in k or k.split('/')[-1].startswith('accuracy')})
+                    if k.endswith('roc_auc') or k.split('/')[-1].startswith('accuracy')})
         rows[name] = row
     result = pd.concat([pd.DataFrame(rows).T, baselines(cfg)[SCORES]])
-    pd.set_option('display.width', 200)
-    print(f'{args.method} on {layers_tag} layers, target = ground truth, clean test split '
-          f'({len(dataset)} images), means over images with an expert ROI')
+    pd.set_option('display.width', 250)
+    print(f'{args.method} on {layers_tag} layers, target = ground truth, {len(dataset)} test '
+          f'films, {args.img_size} px input, {args.epochs} epochs; means over films with an '
+          'expert ROI (marker_mass: over films with the tag)')
     print(result.to_string(float_format='%.3f'))
     result.to_csv(osp.join(work, f'summary_{args.method}_{layers_tag}.csv'))
 

@@ -38,7 +38,8 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = osp.join(ROOT, 'configs', 'resnet', 'resnet18_phantom-shoulder-binary_64px-8e-cpu.py')
 
 
-def make_config(data_root: str, img_size: int, batch_size: int, num_images: int) -> Config:
+def make_config(data_root: str, img_size: int, batch_size: int, num_images: int,
+                num_workers: int = 0) -> Config:
     cfg = Config.fromfile(CONFIG)
     pipeline = [
         dict(type='LoadXrayFromFile'),
@@ -49,27 +50,35 @@ def make_config(data_root: str, img_size: int, batch_size: int, num_images: int)
     ]
     cfg.test_dataloader.dataset.update(data_root=data_root, pipeline=pipeline,
                                        indices=num_images)
-    cfg.test_dataloader.update(batch_size=batch_size, num_workers=0, persistent_workers=False)
+    cfg.test_dataloader.update(batch_size=batch_size, num_workers=num_workers,
+                               persistent_workers=False)
     return cfg
 
 
-def per_image_loop(cfg: Config, ckpt: str, dataset, n: int) -> float:
+def _sync(device: str) -> None:
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+
+
+def per_image_loop(cfg: Config, ckpt: str, dataset, n: int, device: str) -> float:
     """Seconds for ``n`` images, reloading the model for every image (vis_cam.py style)."""
     pipeline = Compose(cfg.test_dataloader.dataset.pipeline)
     start = time.perf_counter()
     for i in range(n):
-        model, _ = load_classifier(cfg, ckpt)
+        model, _ = load_classifier(cfg, ckpt, device)
         data = model.data_preprocessor(pseudo_collate([pipeline(dataset.get_data_info(i))]),
                                        False)
         cam = GradCAM(model=model, target_layers=[model.backbone.layer4])
         cam(input_tensor=data['inputs'], targets=[ClassifierOutputTarget(1)])
         cam.activations_and_grads.release()
+    _sync(device)
     return time.perf_counter() - start
 
 
-def compute_only(cfg: Config, ckpt: str, dataset, n: int, batch_size: int) -> tuple:
+def compute_only(cfg: Config, ckpt: str, dataset, n: int, batch_size: int,
+                 device: str) -> tuple:
     """Images/s of BatchCAM and of a training step on the same preprocessed batches."""
-    model, _ = load_classifier(cfg, ckpt)
+    model, _ = load_classifier(cfg, ckpt, device)
     pipeline = Compose(cfg.test_dataloader.dataset.pipeline)
     batches = []
     for start in range(0, n, batch_size):
@@ -78,21 +87,25 @@ def compute_only(cfg: Config, ckpt: str, dataset, n: int, batch_size: int) -> tu
         batches.append(model.data_preprocessor(pseudo_collate(items), False))
     explainer = BatchCAM(model)
     explainer(batches[0]['inputs'], None)  # warm-up
+    _sync(device)
     start = time.perf_counter()
     for data in batches:
         explainer(data['inputs'], None)
+    _sync(device)
     cam_rate = n / (time.perf_counter() - start)
 
     model.train()
     optim = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     model.loss(batches[0]['inputs'], batches[0]['data_samples'])['loss'].backward()  # warm-up
     optim.zero_grad()
+    _sync(device)
     start = time.perf_counter()
     for data in batches:
         loss = model.loss(data['inputs'], data['data_samples'])['loss']
         loss.backward()
         optim.step()
         optim.zero_grad()
+    _sync(device)
     train_rate = n / (time.perf_counter() - start)
     return cam_rate, train_rate
 
@@ -104,11 +117,14 @@ def main() -> None:
     parser.add_argument('--num-images', type=int, default=200)
     parser.add_argument('--img-size', type=int, default=64)
     parser.add_argument('--batch-size', type=int, default=32)
+    parser.add_argument('--num-workers', type=int, default=0, help='runner dataloader workers')
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     args = parser.parse_args()
     if not osp.isfile(osp.join(args.data_root, 'labels.csv')):
         generate_shoulder(args.data_root, num_patients=args.num_images, size=128, fmt='png',
                           split_ratios=(0, 0, 1))
-    cfg = make_config(args.data_root, args.img_size, args.batch_size, args.num_images)
+    cfg = make_config(args.data_root, args.img_size, args.batch_size, args.num_images,
+                      args.num_workers)
     init_default_scope('mmpretrain')
     torch.manual_seed(0)
     work = tempfile.mkdtemp(prefix='cam_bench_')
@@ -118,13 +134,15 @@ def main() -> None:
     n = len(dataset)
 
     start = time.perf_counter()
-    model, _ = load_classifier(cfg, ckpt)
+    model, _ = load_classifier(cfg, ckpt, args.device)
     run_gradcam(model, dataset, loader_cfg, osp.join(work, 'gradcam'), num_vis=16)
     tool_rate = n / (time.perf_counter() - start)
-    loop_rate = n / per_image_loop(cfg, ckpt, dataset, n)
-    cam_rate, train_rate = compute_only(cfg, ckpt, dataset, n, args.batch_size)
+    loop_rate = n / per_image_loop(cfg, ckpt, dataset, n, args.device)
+    cam_rate, train_rate = compute_only(cfg, ckpt, dataset, n, args.batch_size, args.device)
+    device = (torch.cuda.get_device_name() if args.device.startswith('cuda')
+              else f'CPU, torch threads {torch.get_num_threads()}')
     print(f'ResNet-18, {n} phantom images at {args.img_size} px, batch {args.batch_size}, '
-          f'load average {os.getloadavg()[0]:.1f}, torch threads {torch.get_num_threads()}')
+          f'{device}, load average {os.getloadavg()[0]:.1f}')
     print(f'gradcam runner (load once, batched, with I/O + causality): {tool_rate:.1f} img/s')
     print(f'per-image loop (model reloaded per image):                {loop_rate:.1f} img/s '
           f'-> runner is {tool_rate / loop_rate:.1f}x faster')
