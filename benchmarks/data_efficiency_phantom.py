@@ -1,9 +1,11 @@
 """Data efficiency on the phantoms at CPU scale: shoulder test AUC vs fraction of labelled
-patients, scratch vs chest-MAE (DeiT-tiny) and scratch vs chest-SparK (ResNet-18).
+patients, scratch vs chest-MAE (DeiT-tiny), chest-SparK and proxy-task inits (ResNet-18).
 
-The two arms of each backbone share one recipe (the MAE / SparK fine-tuning configs in
+All arms of a backbone share one recipe (the MAE / SparK fine-tuning configs in
 ``configs/{mae,spark}/benchmarks``); this script only shrinks them to the phantom at a small
 image size and runs ``osteo_mm.experiments.data_efficiency`` (resumable: re-run to continue).
+Further initialisations (proxy tasks, supervised chest pre-training) join with
+``--init NAME@BACKBONE=CKPT``; ``benchmarks/proxy_transfer_phantom.sh`` runs the whole study.
 
 Usage (numbers in docs/benchmarks.md):
     nice -n 10 python benchmarks/data_efficiency_phantom.py \
@@ -63,14 +65,33 @@ default_hooks = dict(logger=dict(interval=20),
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--shoulder-root', required=True)
-    parser.add_argument('--mae-ckpt', required=True)
-    parser.add_argument('--spark-ckpt', required=True)
+    parser.add_argument('--mae-ckpt', help='chest-MAE DeiT-tiny checkpoint (init chest-mae)')
+    parser.add_argument('--spark-ckpt', help='chest-SparK ResNet-18 checkpoint (chest-spark)')
+    parser.add_argument('--init', action='append', default=[], metavar='NAME@BACKBONE=CKPT',
+                        help='another initialisation of one backbone (repeatable)')
+    parser.add_argument('--backbones', nargs='+', choices=sorted(BACKBONES),
+                        default=sorted(BACKBONES))
     parser.add_argument('--work-dir', default='work_dirs/data_efficiency_phantom')
     parser.add_argument('--img-size', type=int, default=64)
     parser.add_argument('--epochs', type=int, default=6)
     parser.add_argument('--fractions', nargs='+', type=float, default=[0.1, 0.25, 1.0])
     parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1])
-    return parser.parse_args()
+    args = parser.parse_args()
+    args.inits = [parse_init(spec, parser) for spec in args.init]
+    return args
+
+
+def parse_init(spec: str, parser: argparse.ArgumentParser) -> tuple[str, str, str]:
+    """``NAME@BACKBONE=CKPT`` -> ``(NAME, absolute CKPT, BACKBONE)``; errors name the spec."""
+    head, sep, ckpt = spec.partition('=')
+    name, at, backbone = head.partition('@')
+    if not (sep and at and name and ckpt):
+        parser.error(f'--init {spec!r}: expected NAME@BACKBONE=CKPT')
+    if backbone not in BACKBONES:
+        parser.error(f'--init {spec!r}: backbone must be one of {sorted(BACKBONES)}')
+    if not osp.isfile(ckpt):
+        parser.error(f'--init {spec!r}: no checkpoint file {ckpt}')
+    return name, osp.abspath(ckpt), backbone
 
 
 def main() -> None:
@@ -78,14 +99,19 @@ def main() -> None:
     config_dir = osp.join(args.work_dir, 'configs')
     os.makedirs(config_dir, exist_ok=True)
     configs = {}
-    for name, (base, extra) in BACKBONES.items():
+    for name in args.backbones:
+        base, extra = BACKBONES[name]
         path = osp.join(config_dir, f'{name}.py')
         with open(path, 'w') as f:
             f.write(CHILD.format(base=osp.join(ROOT, base), extra=extra, size=args.img_size,
                                  root=osp.abspath(args.shoulder_root), epochs=args.epochs))
         configs[name] = Config.fromfile(path)
-    inits = [('scratch', None, None), ('chest-mae', osp.abspath(args.mae_ckpt), 'deit-tiny'),
-             ('chest-spark', osp.abspath(args.spark_ckpt), 'resnet18')]
+    inits = [('scratch', None, None)]
+    for name, ckpt, backbone in (('chest-mae', args.mae_ckpt, 'deit-tiny'),
+                                 ('chest-spark', args.spark_ckpt, 'resnet18')):
+        if ckpt and backbone in args.backbones:
+            inits.append((name, osp.abspath(ckpt), backbone))
+    inits += [init for init in args.inits if init[2] in args.backbones]
     runs = plan_runs(configs, inits, args.fractions, args.seeds)
     metric = 'binary/roc_auc'
     results = run_study(configs, runs, args.work_dir, metric)

@@ -22,13 +22,13 @@ stamp "machine"
 "mmpretrain", mmpretrain.__version__, "mmengine", mmengine.__version__)'; } >> "$log" 2>&1
 
 stamp "step throughput (random inputs, AMP on CUDA)"
-timeout 240 "$py" benchmarks/step_throughput.py --img-size "$size" --batch 128 \
+timeout 100 "$py" benchmarks/step_throughput.py --img-size "$size" --batch 128 \
     --iters "$iters" --warmup 5 \
     configs/resnet/resnet18_phantom-shoulder-binary.py \
     configs/resnet/resnet50_phantom-shoulder-binary.py \
     configs/vit/deit-small_phantom-shoulder-binary.py 2>"$work/step_cls.err" \
     | grep 'images/s' >> "$log"
-timeout 240 "$py" benchmarks/step_throughput.py --batch 64 --iters "$iters" --warmup 5 \
+timeout 100 "$py" benchmarks/step_throughput.py --batch 64 --iters "$iters" --warmup 5 \
     configs/mae/mae_deit-t-p16_8xb64-amp-coslr-400e_nih-cxr14.py \
     configs/mae/mae_vit-base-p16_8xb64-amp-coslr-400e_nih-cxr14.py \
     configs/spark/spark_sparse-resnet18_8xb64-amp-coslr-400e_nih-cxr14.py \
@@ -36,7 +36,7 @@ timeout 240 "$py" benchmarks/step_throughput.py --batch 64 --iters "$iters" --wa
     2>"$work/step_ssl.err" | grep 'images/s' >> "$log"
 
 stamp "CAM throughput (ResNet-18, 200 images)"
-timeout 240 "$py" benchmarks/cam_throughput.py --data-root "$work/cam_phantom200" \
+timeout 100 "$py" benchmarks/cam_throughput.py --data-root "$work/cam_phantom200" \
     --num-images 200 --img-size "$size" --batch-size 64 --num-workers 8 \
     2>"$work/cam_throughput.err" | tail -4 >> "$log"
 
