@@ -6,7 +6,8 @@ Steps (each skipped when its output exists, so a killed run resumes):
 1. write two shoulder phantoms with the same seed (pixel-identical films outside the marker):
    ``clean`` (no marker) and ``shortcut`` (a burned-in marker agreeing with the osteoporosis
    label in ``--shortcut-rate`` of the images of every split, test included);
-2. train ResNet-18 on each with ``tools/train.py`` at ``--img-size``;
+2. train ResNet-18 on each with ``tools/train.py`` at ``--img-size`` (from scratch, or both from
+   the backbone of ``--init-ckpt``, e.g. a chest-phantom SparK checkpoint);
 3. test (``tools/test.py``: AUC, accuracy at 0.5) and explain (``run_gradcam``, target = ground
    truth) four pairs: clean model on the clean test split, shortcut model on the marker-bearing
    test split (where it is as accurate as it can be) and on the clean one (marker gone), and a
@@ -54,6 +55,9 @@ BASE = osp.join(ROOT, 'configs', 'resnet', 'resnet18_phantom-shoulder-binary_64p
 CONFIG = '''_base_ = [{base!r}]
 data_root = {root!r}
 img_size = {img_size}
+# Gray normalisation of the MAE/SparK pre-training (and the demo), for every arm.
+data_preprocessor = dict(mean=[127.5, 127.5, 127.5], std=[64.0, 64.0, 64.0])
+{init}
 train_pipeline = [
     dict(type='LoadXrayFromFile'),
     dict(type='XrayRandomResizedCrop', scale=img_size, crop_ratio_range=(0.8, 1.0)),
@@ -90,6 +94,8 @@ default_hooks = dict(checkpoint=dict(interval={epochs}, max_keep_ckpts=1),
 val_evaluator = dict(type='BinaryDiagnosticMetric', threshold=0.5, n_boot=0)
 test_evaluator = val_evaluator
 '''
+INIT = ("model = dict(backbone=dict(init_cfg=dict(type='Pretrained', checkpoint={ckpt!r}, "
+        "prefix='backbone.')))")
 SCORES = ['energy_pointing_game', 'roi_area_share', 'pointing_game', 'saliency_auroc',
           'relevance_rank_accuracy', 'iou_otsu', 'dice_otsu']
 
@@ -105,7 +111,9 @@ def write_config(work: str, name: str, data_root: str, args: argparse.Namespace)
         f.write(CONFIG.format(base=BASE, root=data_root + '/', epochs=args.epochs,
                               img_size=args.img_size, batch=args.batch_size,
                               workers=args.num_workers, persistent=args.num_workers > 0,
-                              val_interval=max(1, args.epochs // 5)))
+                              val_interval=max(1, args.epochs // 5),
+                              init=INIT.format(ckpt=osp.abspath(args.init_ckpt))
+                              if args.init_ckpt else ''))
     return path
 
 
@@ -155,6 +163,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--num-workers', type=int, default=0, help='dataloader workers')
     parser.add_argument('--gen-workers', type=int, default=1, help='phantom writer processes')
     parser.add_argument('--amp', action='store_true', help='train with mixed precision')
+    parser.add_argument('--init-ckpt', help='initialise both trained models\' backbones from '
+                        'this checkpoint (e.g. chest SparK); the random model stays random')
     parser.add_argument('--shortcut-rate', type=float, default=0.95)
     parser.add_argument('--method', default='gradcam')
     parser.add_argument('--target-layers', nargs='+', help='default: last backbone stage')

@@ -63,3 +63,28 @@ def test_supervised_route_stage2_loads_the_stage1_checkpoint(stage2):
     assert cfg.model.head.num_classes == 2
     assert MODELS.build(stage1.model).backbone.state_dict().keys() == \
         MODELS.build(cfg.model).backbone.state_dict().keys()
+
+
+def test_supervised_cpu_config_reads_the_chest_phantom_at_64px(tmp_path):
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import DATASETS
+
+    from osteo_mm.datasets.phantom import generate_chest
+
+    root = str(tmp_path / 'chest')
+    generate_chest(root, 6, size=32, seed=0, images_per_patient=2, test_ratio=0.5,
+                   progress=False)
+    cfg = Config.fromfile(osp.join(
+        ROOT, 'configs', 'proxy', 'supervised_resnet18_1xb16-coslr-6e_phantom-chest-64px.py'))
+    init_default_scope('mmpretrain')
+    for split in ('train', 'val'):
+        loader = cfg[f'{split}_dataloader']
+        loader.dataset.data_root = root
+        dataset = DATASETS.build(loader.dataset)
+        assert len(dataset.metainfo['classes']) == 14, split
+        assert tuple(dataset[0]['inputs'].shape[-2:]) == (64, 64), split
+    assert cfg.train_cfg.max_epochs == cfg.train_cfg.val_interval == 6
+    model = MODELS.build(cfg.model)
+    assert model.head.num_classes == 14
+    shoulder = MODELS.build(Config.fromfile(classifier_base(cfg.model.backbone)).model)
+    assert model.backbone.state_dict().keys() == shoulder.backbone.state_dict().keys()
