@@ -47,8 +47,9 @@ from mmpretrain.registry import MODELS
 import osteo_mm  # noqa: F401
 from osteo_mm.datasets.phantom import generate_shoulder
 from osteo_mm.evaluation.metrics.causality import causality_scores
-from osteo_mm.explain.analysis import build_split, load_classifier, run_gradcam
+from osteo_mm.explain.analysis import build_split, image_ids, load_classifier, run_gradcam
 from osteo_mm.explain.io import id_to_relpath
+from osteo_mm.stats import holm, wilcoxon_test
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 BASE = osp.join(ROOT, 'configs', 'resnet', 'resnet18_phantom-shoulder-binary_64px-8e-cpu.py')
@@ -96,6 +97,8 @@ test_evaluator = val_evaluator
 '''
 INIT = ("model = dict(backbone=dict(init_cfg=dict(type='Pretrained', checkpoint={ckpt!r}, "
         "prefix='backbone.')))")
+#: Scores compared image by image in the paired tests.
+TESTED = ['energy_pointing_game', 'saliency_auroc', 'pointing_game']
 SCORES = ['energy_pointing_game', 'roi_area_share', 'pointing_game', 'saliency_auroc',
           'relevance_rank_accuracy', 'iou_otsu', 'dice_otsu']
 
@@ -117,19 +120,41 @@ def write_config(work: str, name: str, data_root: str, args: argparse.Namespace)
     return path
 
 
-def baselines(cfg: Config) -> pd.DataFrame:
-    """Uniform and centre-bias maps scored against the test split's expert masks."""
+def baselines(cfg: Config) -> dict[str, pd.DataFrame]:
+    """Per-image scores of a uniform and a centre-bias map against the test expert masks."""
     dataset, _ = build_split(cfg, 'test')
-    masks = [dataset[i]['data_samples'] for i in range(len(dataset))]
-    masks = np.stack([s.roi_mask.numpy() for s in masks if s.has_roi])
+    samples = [dataset[i]['data_samples'] for i in range(len(dataset))]
+    ids = [i for i, s in zip(image_ids(dataset), samples) if s.has_roi]
+    masks = np.stack([s.roi_mask.numpy() for s in samples if s.has_roi])
     h, w = masks.shape[1:]
     yy, xx = np.mgrid[:h, :w]
     centre = np.exp(-((yy - (h - 1) / 2) ** 2 + (xx - (w - 1) / 2) ** 2) / (2 * (h / 4) ** 2))
-    rows = {}
+    tables = {}
     for name, cam in (('uniform map', np.ones((h, w))), ('centre-bias map', centre)):
         scores = causality_scores(np.repeat(cam[None], len(masks), 0).astype(np.float32), masks)
-        rows[name] = {k: float(np.nanmean(v)) for k, v in scores.items()}
-    return pd.DataFrame(rows).T
+        tables[name] = pd.DataFrame(scores, index=pd.Index(ids, name='img_id'))[SCORES]
+    return tables
+
+
+def paired_tests(per_image: dict[str, pd.DataFrame], reference: str) -> pd.DataFrame:
+    """Two-sided Wilcoxon signed-rank tests of ``reference`` vs every other condition on the
+    same test films (per-image scores, pairs with a NaN dropped), Holm-adjusted over all rows.
+    """
+    rows = []
+    ref = per_image[reference]
+    for name, table in per_image.items():
+        if name == reference:
+            continue
+        other = table.reindex(ref.index)
+        for score in TESTED:
+            both = ref[score].notna() & other[score].notna()  # e.g. all-zero CAMs: no energy
+            result = wilcoxon_test(ref.loc[both, score].to_numpy(),
+                                   other.loc[both, score].to_numpy())
+            rows.append(dict(comparison=f'{reference} vs {name}', score=score,
+                             difference=result.difference, n=result.n, p=result.p_value))
+    tests = pd.DataFrame(rows)
+    tests['p_holm'] = holm(tests['p'].to_numpy())
+    return tests
 
 
 def marker_mass(cam_dir: str, data_root: str) -> tuple[float, float, int]:
@@ -202,7 +227,7 @@ def main() -> None:
              'shortcut model, marker test': ('shortcut', 'shortcut'),
              'shortcut model, clean test': ('shortcut', 'clean'),
              'random init, clean test': ('random', 'clean')}
-    rows = {}
+    rows, per_image = {}, {}
     for name, (model_name, data_name) in pairs.items():
         tag = f'{model_name}_on_{data_name}'
         metrics_file = osp.join(work, f'test_{tag}.json')
@@ -215,6 +240,7 @@ def main() -> None:
         cam_dir = osp.join(work, f'cam_{tag}_{args.method}_{layers_tag}')
         table = run_gradcam(model, dataset, loader_cfg, cam_dir, method=args.method,
                             target='gt', num_vis=8, target_layers=args.target_layers)
+        per_image[name] = table.set_index('img_id')[SCORES]
         row = table[SCORES].mean().to_dict()
         row['marker_mass'], row['marker_area'], row['n_tagged'] = marker_mass(
             cam_dir, roots[data_name])
@@ -223,13 +249,19 @@ def main() -> None:
         row.update({k.split('/')[-1]: v for k, v in test.items()
                     if k.endswith('roc_auc') or k.split('/')[-1].startswith('accuracy')})
         rows[name] = row
-    result = pd.concat([pd.DataFrame(rows).T, baselines(cfg)[SCORES]])
+    per_image.update(baselines(cfg))
+    means = pd.DataFrame({name: per_image[name].mean() for name in per_image if name not in rows})
+    result = pd.concat([pd.DataFrame(rows).T, means.T])
     pd.set_option('display.width', 250)
     print(f'{args.method} on {layers_tag} layers, target = ground truth, {len(dataset)} test '
           f'films, {args.img_size} px input, {args.epochs} epochs; means over films with an '
           'expert ROI (marker_mass: over films with the tag)')
     print(result.to_string(float_format='%.3f'))
     result.to_csv(osp.join(work, f'summary_{args.method}_{layers_tag}.csv'))
+    tests = paired_tests(per_image, 'clean model, clean test')
+    print('\nPaired per-image Wilcoxon tests (difference = reference minus other, Holm over rows)')
+    print(tests.to_string(index=False, float_format='%.4g'))
+    tests.to_csv(osp.join(work, f'paired_tests_{args.method}_{layers_tag}.csv'), index=False)
 
 
 if __name__ == '__main__':
