@@ -3,7 +3,8 @@ and a model trained with the shortcut marker vs one trained without it.
 
 Steps (each skipped when its output exists, so a killed run resumes):
 
-1. write two shoulder phantoms with the same seed (pixel-identical films outside the marker):
+1. write two shoulder phantoms with the same seed (pixel-identical films outside the marker;
+   ``--signal-region roi`` for the variant whose bone signal lies only inside the expert ROI):
    ``clean`` (no marker) and ``shortcut`` (a burned-in marker agreeing with the osteoporosis
    label in ``--shortcut-rate`` of the images of every split, test included);
 2. train ResNet-18 on each with ``tools/train.py`` at ``--img-size`` (from scratch, or both from
@@ -191,6 +192,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--init-ckpt', help='initialise both trained models\' backbones from '
                         'this checkpoint (e.g. chest SparK); the random model stays random')
     parser.add_argument('--shortcut-rate', type=float, default=0.95)
+    parser.add_argument('--signal-region', choices=['anatomy', 'roi'], default='anatomy',
+                        help="phantom variant: 'roi' confines the bone signal to the expert ROI")
     parser.add_argument('--method', default='gradcam')
     parser.add_argument('--target-layers', nargs='+', help='default: last backbone stage')
     return parser.parse_args()
@@ -207,6 +210,7 @@ def main() -> None:
         if not osp.isfile(osp.join(root, 'labels.csv')):
             generate_shoulder(root, num_patients=args.num_patients, size=args.phantom_size,
                               fmt='png', workers=args.gen_workers,
+                              signal_region=args.signal_region,
                               shortcut_rate=args.shortcut_rate if name == 'shortcut' else None,
                               shortcut_splits=('train', 'val', 'test'))
     configs, ckpts = {}, {}

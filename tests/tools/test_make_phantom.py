@@ -34,12 +34,26 @@ def test_shoulder_and_chest_commands(tmp_path):
     assert chest.endswith('Data_Entry_2017.csv')
 
 
+def test_signal_region_is_recorded_and_a_resume_must_match(tmp_path):
+    import json
+
+    args = ['shoulder', '--out', str(tmp_path / 's'), '--num-patients', '3', '--size', '32',
+            '--format', 'png', '--no-progress']
+    make_phantom.run(args + ['--signal-region', 'roi'])
+    with open(tmp_path / 's' / 'phantom.json') as file:
+        assert json.load(file)['signal_region'] == 'roi'
+    make_phantom.run(args + ['--signal-region', 'roi'])  # same settings: resumes (nothing to do)
+    with pytest.raises(make_phantom.UserInputError):
+        make_phantom.run(args)  # the default 'anatomy' is another run
+
+
 @pytest.mark.parametrize('argv, message', [
     (['chest', '--num-patients', '2', '--format', 'png'], '--format: not an option of the chest'),
     (['shoulder', '--num-patients', '2', '--test-ratio', '0.3'], '--test-ratio: not an option'),
     (['shoulder', '--num-patients', '2', '--shortcut-splits', 'train'], 'need --shortcut-rate'),
     (['shoulder', '--num-patients', '0'], '--num-patients must be >= 1'),
     (['shoulder', '--num-patients', '2', '--split-ratios', '0.5,0.5,0.5'], 'summing to 1'),
+    (['chest', '--num-patients', '2', '--signal-region', 'roi'], '--signal-region: not an option'),
 ])
 def test_bad_input_is_one_line_error(tmp_path, monkeypatch, capsys, argv, message):
     monkeypatch.setattr(sys, 'argv', ['make_phantom.py'] + argv + ['--out', str(tmp_path / 'o')])

@@ -17,7 +17,7 @@ from osteo_mm.datasets.phantom import generate_chest, generate_shoulder
 from osteo_mm.utils.cli import UserInputError, cli_main
 
 _SHOULDER_ONLY = {'format', 'split_ratios', 'shortcut_rate', 'shortcut_splits',
-                  'shortcut_elsewhere'}
+                  'shortcut_elsewhere', 'signal_region'}
 _CHEST_ONLY = {'test_ratio'}
 
 
@@ -55,6 +55,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                           help='splits carrying the correlated marker (default train,val)')
     shoulder.add_argument('--shortcut-elsewhere', choices=['absent', 'flipped'],
                           help='the marker in the other splits (default absent)')
+    shoulder.add_argument('--signal-region', choices=['anatomy', 'roi'],
+                          help="where the T-score shows: 'anatomy' (default: whole diaphyseal "
+                          "cortex, head and metaphysis) or 'roi' (only inside the expert ROI)")
     chest = parser.add_argument_group('chest only')
     chest.add_argument('--test-ratio', type=float,
                        help='fraction of patients in test_list.txt (default 0.2)')
@@ -88,7 +91,8 @@ def run(argv=None) -> str:
                 shortcut_splits=[s.strip() for s in (args.shortcut_splits or 'train,val')
                                  .split(',')],
                 shortcut_elsewhere=args.shortcut_elsewhere or 'absent', unlabeled=args.unlabeled,
-                workers=args.workers, progress=not args.no_progress)
+                signal_region=args.signal_region or 'anatomy', workers=args.workers,
+                progress=not args.no_progress)
         return generate_chest(
             args.out, args.num_patients, size=args.size, seed=args.seed,
             images_per_patient=args.images_per_patient or 3,

@@ -19,7 +19,7 @@ from tqdm import tqdm
 from ..labels import NIH_LABELS, NIH_NO_FINDING, WHO_CLASSES
 from .chest import ChestView, render_chest, sample_chest_patient
 from .draw import mask_boxes
-from .shoulder import sample_patient, shoulder_image
+from .shoulder import SIGNAL_REGIONS, sample_patient, shoulder_image
 from .writers import encode_dicom, encode_png, to_uint8, write_bytes_atomic, write_csv_atomic
 
 #: Columns of the shoulder CSV, in the order written.
@@ -151,7 +151,8 @@ def generate_shoulder(out_dir: str, num_patients: int, size: int = 256, seed: in
                       shortcut_rate: float | None = None,
                       shortcut_splits: Sequence[str] = ('train', 'val'),
                       shortcut_elsewhere: str = 'absent', unlabeled: bool = False,
-                      workers: int = 1, progress: bool = True) -> str:
+                      signal_region: str = 'anatomy', workers: int = 1,
+                      progress: bool = True) -> str:
     """Write a shoulder phantom: images, ROI masks and the shoulder CSV.
 
     Layout: ``images/PH0001_0.dcm`` (or ``.png``), ``masks/PH0001_0.png`` (1 = diaphyseal
@@ -174,6 +175,8 @@ def generate_shoulder(out_dir: str, num_patients: int, size: int = 256, seed: in
         shortcut_elsewhere (str): ``'absent'`` (no marker in other splits) or ``'flipped'``
             (the reversed association in other splits).
         unlabeled (bool): Write images only (for self-supervised pretraining).
+        signal_region (str): ``'anatomy'`` (default) or ``'roi'``: the T-score shows only
+            inside the expert ROI, for testing explanations (see ``SIGNAL_REGIONS``).
         workers (int): Worker processes (output does not depend on it).
         progress (bool): Show a tqdm progress bar.
 
@@ -200,6 +203,10 @@ def generate_shoulder(out_dir: str, num_patients: int, size: int = 256, seed: in
                   split_ratios=list(split_ratios), shortcut_rate=shortcut_rate,
                   shortcut_splits=sorted(shortcut_splits), shortcut_elsewhere=shortcut_elsewhere,
                   unlabeled=unlabeled)
+    _check(signal_region in SIGNAL_REGIONS,
+           f'--signal-region must be one of {SIGNAL_REGIONS}, got {signal_region!r}')
+    if signal_region != 'anatomy':  # recorded only when set: earlier runs stay resumable
+        params['signal_region'] = signal_region
     done = _prepare(out_dir, params)
     splits = patient_splits(num_patients, split_ratios, seed)
     ext = '.dcm' if fmt == 'dicom' else '.png'
@@ -218,7 +225,8 @@ def generate_shoulder(out_dir: str, num_patients: int, size: int = 256, seed: in
                     marker = positive == agree
                 elif shortcut_elsewhere == 'flipped':
                     marker = positive != agree
-            view, marker_box = shoulder_image(patient, rng, size, marker)
+            view, marker_box = shoulder_image(patient, rng, size, marker,
+                                              signal_region=signal_region)
             name = f'{patient.patient_id}_{k}'
             image_rel = f'images/{name}{ext}'
             if fmt == 'dicom':

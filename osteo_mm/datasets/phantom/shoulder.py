@@ -8,6 +8,7 @@ and everything else on the film (pose, exposure, soft tissue) is independent of 
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import cv2
@@ -38,6 +39,13 @@ _MU_SOFT, _MU_LUNG_AIR, _MU_CORTEX, _MU_MARROW, _MU_TRABECULA = 0.55, 0.35, 14.0
 
 # Deltoid tuberosity: distance down the humeral axis from the top of the metaphysis.
 _DT_LEVEL = 0.34
+
+#: Where the T-score shows on the film: ``'anatomy'`` (cortex of the whole diaphysis, trabeculae
+#: of head and metaphysis, as in bone) or ``'roi'`` (only inside the expert ROI; elsewhere the
+#: bone of a reference patient), the variant for testing explanations against expert regions.
+SIGNAL_REGIONS = ('anatomy', 'roi')
+# The reference patient of the 'roi' variant: T = -1.0 on the mean T -> DTI / density lines.
+_REF_DTI, _REF_DENSITY = 1.52 - 0.085, 0.36 - 0.045
 
 
 @dataclass(frozen=True)
@@ -165,7 +173,7 @@ def _scapula(u: np.ndarray, v: np.ndarray, matrix: np.ndarray, size: int,
 
 
 def render_shoulder(patient: ShoulderPatient, rng: np.random.Generator, size: int,
-                    side: str | None = None) -> ShoulderView:
+                    side: str | None = None, signal_region: str = 'anatomy') -> ShoulderView:
     """Render one AP shoulder film of ``patient`` with a random pose and acquisition.
 
     Args:
@@ -173,10 +181,14 @@ def render_shoulder(patient: ShoulderPatient, rng: np.random.Generator, size: in
         rng (np.random.Generator): The image's random source (pose, exposure, texture, noise).
         size (int): Output side in pixels (the film is square).
         side (str, optional): ``'R'`` or ``'L'``; random when None.
+        signal_region (str): One of :data:`SIGNAL_REGIONS`. The random stream is the same for
+            both, so a film differs between them only in the bone outside the ROI.
 
     Returns:
         ShoulderView: The image, the expert ROI mask and boxes, and the side.
     """
+    if signal_region not in SIGNAL_REGIONS:
+        raise ValueError(f'signal_region must be one of {SIGNAL_REGIONS}, got {signal_region!r}')
     side = side or ('R' if rng.random() < 0.5 else 'L')
     matrix = pose_matrix(rotation_deg=rng.uniform(-12, 12), scale=rng.uniform(0.85, 1.15),
                          shift=(rng.uniform(-0.06, 0.06), rng.uniform(-0.06, 0.06)),
@@ -193,19 +205,30 @@ def render_shoulder(patient: ShoulderPatient, rng: np.random.Generator, size: in
     s, _, dist = segment(u, v, p0, p1)
     s_c = np.clip(s, 0.0, None)
     outer = 0.047 * build + 0.042 * build * np.exp(-s_c / 0.11)
-    dti_here = 1.06 + (patient.dti - 1.06) * (1.0 - np.exp(-s_c / 0.12))
+    head_rho = np.hypot(u - head[0], v - head[1])
+    in_head_roi = head_rho <= 0.75 * head_r
+    dti = patient.dti
+    if signal_region == 'roi':
+        # The patient's DTI inside the ROI band (|s - DT| <= 0.06), the reference's elsewhere.
+        band = np.clip((0.06 - np.abs(s - _DT_LEVEL)) / 0.02, 0.0, 1.0)
+        dti = _REF_DTI + (patient.dti - _REF_DTI) * band
+    dti_here = 1.06 + (dti - 1.06) * (1.0 - np.exp(-s_c / 0.12))
     inner = outer / dti_here
     cortex = shell(dist, outer, inner)
     marrow_path = chord(dist, inner)
 
     tex_size = max(64, size)
+    ref_rng = copy.deepcopy(rng)  # same struts, another density (used by the 'roi' variant)
     texture = trabecular_texture(rng, tex_size, patient.trabecular_density,
                                  sigma=0.006 * tex_size)
     trab = sample_canonical(texture, u, v)
+    if signal_region == 'roi':
+        reference = sample_canonical(trabecular_texture(ref_rng, tex_size, _REF_DENSITY,
+                                                        sigma=0.006 * tex_size), u, v)
+        trab = np.where(in_head_roi, trab, reference)
     metaphysis = np.exp(-s_c / 0.09)
     marrow = marrow_path * (_MU_MARROW + _MU_TRABECULA * trab * metaphysis)
 
-    head_rho = np.hypot(u - head[0], v - head[1])
     head_bone = (_MU_CORTEX * shell(head_rho, head_r, head_r - 0.006)
                  + chord(head_rho, head_r - 0.006) * (_MU_MARROW + _MU_TRABECULA * trab))
     tuberosity = ellipsoid(u, v, (head[0] - 0.08 * build, head[1] + 0.055), (0.04, 0.06), 0.05)
@@ -230,7 +253,7 @@ def render_shoulder(patient: ShoulderPatient, rng: np.random.Generator, size: in
                    blur_px=rng.uniform(0.4, 1.1) * size / 256, noise_sd=rng.uniform(0.008, 0.025))
 
     roi = np.zeros((size, size), np.uint8)
-    roi[(head_rho <= 0.75 * head_r)] = ROI_HEAD
+    roi[in_head_roi] = ROI_HEAD
     roi[(np.abs(s - _DT_LEVEL) <= 0.06) & (dist <= outer + 0.012)] = ROI_DIAPHYSIS
     humerus_mask = (head_rho <= head_r) | ((dist <= outer) & (s >= 0.0))
     return ShoulderView(image, roi, mask_boxes(roi), side, humerus_mask)
@@ -262,7 +285,7 @@ def cortical_index(image: np.ndarray, roi_mask: np.ndarray) -> float:
 
 
 def shoulder_image(patient: ShoulderPatient, rng: np.random.Generator, size: int,
-                   marker: bool, side: str | None = None
+                   marker: bool, side: str | None = None, signal_region: str = 'anatomy'
                    ) -> tuple[ShoulderView, tuple[int, int, int, int] | None]:
     """Render a film and optionally burn in the shortcut marker afterwards.
 
@@ -275,11 +298,12 @@ def shoulder_image(patient: ShoulderPatient, rng: np.random.Generator, size: int
         size (int): Output side in pixels.
         marker (bool): Burn in the marker.
         side (str, optional): ``'R'`` or ``'L'``; random when None.
+        signal_region (str): Where the T-score shows (:data:`SIGNAL_REGIONS`).
 
     Returns:
         tuple: The view and the marker box ``(x, y, w, h)`` (None without marker).
     """
     marker_rng = np.random.default_rng(rng.integers(2**63))
-    view = render_shoulder(patient, rng, size, side)
+    view = render_shoulder(patient, rng, size, side, signal_region)
     box = burn_marker(view.image, marker_rng, 'K') if marker else None
     return view, box

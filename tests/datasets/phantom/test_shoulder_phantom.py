@@ -99,3 +99,32 @@ def test_signal_is_local_not_global():
 def test_cortical_index_needs_a_diaphysis_roi():
     with pytest.raises(ValueError, match='no diaphyseal region'):
         cortical_index(np.ones((8, 8)), np.full((8, 8), ROI_HEAD, np.uint8))
+
+
+@pytest.mark.parametrize('mode, outside', [('anatomy', (0.3, 1.0)), ('roi', (0.0, 0.0))])
+def test_signal_region_confines_the_bone_signal(mode, outside):
+    # Same film (same random stream), a weak and a strong skeleton: where do the pixels differ?
+    import dataclasses
+
+    import cv2
+
+    patient = _patient(0, seed=1)
+    weak = dataclasses.replace(patient, dti=1.25, trabecular_density=0.2)
+    strong = dataclasses.replace(patient, dti=1.7, trabecular_density=0.5)
+    a = render_shoulder(weak, np.random.default_rng(5), 128, 'R', mode)
+    b = render_shoulder(strong, np.random.default_rng(5), 128, 'R', mode)
+    diff = np.abs(a.image - b.image)
+    roi = cv2.dilate((a.roi_mask > 0).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    assert (a.roi_mask == b.roi_mask).all()
+    assert diff[roi].sum() > 1.0  # the signal is there ...
+    share = diff[~roi].sum() / diff.sum()
+    assert outside[0] <= share <= outside[1], f'{mode}: {share:.3f} of the difference outside'
+
+
+def test_signal_region_keeps_the_default_film_and_rejects_unknown_modes():
+    patient = _patient(3)
+    default = render_shoulder(patient, np.random.default_rng(9), 64)
+    anatomy = render_shoulder(patient, np.random.default_rng(9), 64, signal_region='anatomy')
+    np.testing.assert_array_equal(default.image, anatomy.image)
+    with pytest.raises(ValueError, match='signal_region'):
+        render_shoulder(patient, np.random.default_rng(9), 64, signal_region='cortex')
