@@ -12,7 +12,9 @@ Steps (each skipped when its output exists, so a killed run resumes):
 3. test (``tools/test.py``: AUC, accuracy at 0.5) and explain (``run_gradcam``, target = ground
    truth) four pairs: clean model on the clean test split, shortcut model on the marker-bearing
    test split (where it is as accurate as it can be) and on the clean one (marker gone), and a
-   randomly initialised model on the clean one;
+   randomly initialised model on the clean one; with the default phantom, also the clean model
+   on a counterfactual copy of the test films whose bone outside the expert ROI is a reference
+   skeleton (``signal_region='roi'``): the AUC it keeps there is what the ROI alone gives it;
 4. score two model-free baselines on the same expert masks: a uniform map and a centre-bias
    map (an isotropic Gaussian at the image centre, sigma = 1/4 of the side).
 
@@ -206,16 +208,20 @@ def main() -> None:
     work = args.work_dir
     roots = {'clean': osp.join(work, 'phantom_clean'),
              'shortcut': osp.join(work, 'phantom_shortcut')}
+    regions = dict.fromkeys(roots, args.signal_region)
+    if args.signal_region == 'anatomy':
+        # The same films with a reference skeleton outside the ROI: a counterfactual test set.
+        roots['roi-only'] = osp.join(work, 'phantom_roi-only')
+        regions['roi-only'] = 'roi'
     for name, root in roots.items():
         if not osp.isfile(osp.join(root, 'labels.csv')):
             generate_shoulder(root, num_patients=args.num_patients, size=args.phantom_size,
-                              fmt='png', workers=args.gen_workers,
-                              signal_region=args.signal_region,
+                              fmt='png', workers=args.gen_workers, signal_region=regions[name],
                               shortcut_rate=args.shortcut_rate if name == 'shortcut' else None,
                               shortcut_splits=('train', 'val', 'test'))
-    configs, ckpts = {}, {}
-    for name, root in roots.items():
-        configs[name] = write_config(work, name, root, args)
+    configs = {name: write_config(work, name, root, args) for name, root in roots.items()}
+    ckpts = {}
+    for name in ('clean', 'shortcut'):
         run_dir = osp.join(work, f'train_{name}')
         ckpts[name] = osp.join(run_dir, f'epoch_{args.epochs}.pth')
         if not osp.isfile(ckpts[name]):
@@ -231,6 +237,8 @@ def main() -> None:
              'shortcut model, marker test': ('shortcut', 'shortcut'),
              'shortcut model, clean test': ('shortcut', 'clean'),
              'random init, clean test': ('random', 'clean')}
+    if 'roi-only' in roots:
+        pairs['clean model, ROI-only-signal test'] = ('clean', 'roi-only')
     rows, per_image = {}, {}
     for name, (model_name, data_name) in pairs.items():
         tag = f'{model_name}_on_{data_name}'
