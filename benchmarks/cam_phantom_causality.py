@@ -196,6 +196,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--shortcut-rate', type=float, default=0.95)
     parser.add_argument('--signal-region', choices=['anatomy', 'roi'], default='anatomy',
                         help="phantom variant: 'roi' confines the bone signal to the expert ROI")
+    parser.add_argument('--no-shortcut', action='store_true',
+                        help='only the clean and random models (half the training)')
     parser.add_argument('--method', default='gradcam')
     parser.add_argument('--target-layers', nargs='+', help='default: last backbone stage')
     return parser.parse_args()
@@ -206,8 +208,9 @@ def main() -> None:
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
     layers_tag = '_'.join(args.target_layers or ['default'])
     work = args.work_dir
-    roots = {'clean': osp.join(work, 'phantom_clean'),
-             'shortcut': osp.join(work, 'phantom_shortcut')}
+    roots = {'clean': osp.join(work, 'phantom_clean')}
+    if not args.no_shortcut:
+        roots['shortcut'] = osp.join(work, 'phantom_shortcut')
     regions = dict.fromkeys(roots, args.signal_region)
     if args.signal_region == 'anatomy':
         # The same films with a reference skeleton outside the ROI: a counterfactual test set.
@@ -221,7 +224,7 @@ def main() -> None:
                               shortcut_splits=('train', 'val', 'test'))
     configs = {name: write_config(work, name, root, args) for name, root in roots.items()}
     ckpts = {}
-    for name in ('clean', 'shortcut'):
+    for name in [n for n in ('clean', 'shortcut') if n in roots]:
         run_dir = osp.join(work, f'train_{name}')
         ckpts[name] = osp.join(run_dir, f'epoch_{args.epochs}.pth')
         if not osp.isfile(ckpts[name]):
@@ -237,6 +240,8 @@ def main() -> None:
              'shortcut model, marker test': ('shortcut', 'shortcut'),
              'shortcut model, clean test': ('shortcut', 'clean'),
              'random init, clean test': ('random', 'clean')}
+    if args.no_shortcut:
+        pairs = {k: v for k, v in pairs.items() if 'shortcut' not in v}
     if 'roi-only' in roots:
         pairs['clean model, ROI-only-signal test'] = ('clean', 'roi-only')
     rows, per_image = {}, {}
