@@ -18,7 +18,8 @@ import os.path as osp
 
 from mmengine.config import Config
 
-from osteo_mm.experiments.data_efficiency import plan_runs, run_study, write_outputs
+from osteo_mm.experiments.data_efficiency import parse_inits, plan_runs, run_study, write_outputs
+from osteo_mm.utils.cli import UserInputError
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 BACKBONES = {
@@ -67,8 +68,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--shoulder-root', required=True)
     parser.add_argument('--mae-ckpt', help='chest-MAE DeiT-tiny checkpoint (init chest-mae)')
     parser.add_argument('--spark-ckpt', help='chest-SparK ResNet-18 checkpoint (chest-spark)')
-    parser.add_argument('--init', action='append', default=[], metavar='NAME@BACKBONE=CKPT',
-                        help='another initialisation of one backbone (repeatable)')
+    parser.add_argument('--init', action='append', default=[], metavar='NAME[@BACKBONE]=CKPT',
+                        help='another initialisation, as in tools/analysis/data_efficiency.py '
+                        '(repeatable)')
     parser.add_argument('--backbones', nargs='+', choices=sorted(BACKBONES),
                         default=sorted(BACKBONES))
     parser.add_argument('--work-dir', default='work_dirs/data_efficiency_phantom')
@@ -76,22 +78,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--epochs', type=int, default=6)
     parser.add_argument('--fractions', nargs='+', type=float, default=[0.1, 0.25, 1.0])
     parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1])
-    args = parser.parse_args()
-    args.inits = [parse_init(spec, parser) for spec in args.init]
-    return args
-
-
-def parse_init(spec: str, parser: argparse.ArgumentParser) -> tuple[str, str, str]:
-    """``NAME@BACKBONE=CKPT`` -> ``(NAME, absolute CKPT, BACKBONE)``; errors name the spec."""
-    head, sep, ckpt = spec.partition('=')
-    name, at, backbone = head.partition('@')
-    if not (sep and at and name and ckpt):
-        parser.error(f'--init {spec!r}: expected NAME@BACKBONE=CKPT')
-    if backbone not in BACKBONES:
-        parser.error(f'--init {spec!r}: backbone must be one of {sorted(BACKBONES)}')
-    if not osp.isfile(ckpt):
-        parser.error(f'--init {spec!r}: no checkpoint file {ckpt}')
-    return name, osp.abspath(ckpt), backbone
+    return parser.parse_args()
 
 
 def main() -> None:
@@ -111,8 +98,12 @@ def main() -> None:
                                  ('chest-spark', args.spark_ckpt, 'resnet18')):
         if ckpt and backbone in args.backbones:
             inits.append((name, osp.abspath(ckpt), backbone))
-    inits += [init for init in args.inits if init[2] in args.backbones]
-    runs = plan_runs(configs, inits, args.fractions, args.seeds)
+    try:  # plan_runs refuses an init for a backbone that is not run
+        inits += [(name, osp.abspath(ckpt) if ckpt else None, only)
+                  for name, ckpt, only in parse_inits(args.init)]
+        runs = plan_runs(configs, inits, args.fractions, args.seeds)
+    except (UserInputError, ValueError) as err:
+        raise SystemExit(f'error: {err}') from None
     metric = 'binary/roc_auc'
     results = run_study(configs, runs, args.work_dir, metric)
     summary = write_outputs(results, args.work_dir, metric)

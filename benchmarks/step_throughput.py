@@ -74,8 +74,7 @@ def measure(config: str, args: argparse.Namespace) -> None:
                 torch.cuda.synchronize()
             start = time.perf_counter()
         with torch.autocast(device_type='cuda', dtype=torch.float16, enabled=amp):
-            loss = model.loss(inputs, samples)
-        total = sum(v for k, v in loss.items() if 'loss' in k)
+            total, _ = model.parse_losses(model.loss(inputs, samples))
         optimizer.zero_grad()
         scaler.scale(total).backward()
         scaler.step(optimizer)

@@ -23,6 +23,7 @@ from mmengine.runner import Runner
 from scipy import stats
 from tqdm import tqdm
 
+from osteo_mm.utils.cli import UserInputError, require_file
 from osteo_mm.utils.io import dump_json_atomic
 
 RESULT_FILE = 'result.json'
@@ -51,6 +52,30 @@ class RunSpec:
     def name(self) -> str:
         """str: Relative work directory of the run."""
         return osp.join(self.backbone, self.init, f'frac{self.fraction:g}', f'seed{self.seed}')
+
+
+def parse_inits(items: Iterable[str]) -> list[tuple[str, str | None, str | None]]:
+    """Parse ``NAME[@BACKBONE][=CKPT]`` command-line items into :func:`plan_runs` inits.
+
+    Args:
+        items (Iterable[str]): e.g. ``'scratch'``, ``'chest-spark@resnet18=epoch_8.pth'``.
+
+    Returns:
+        list[tuple]: ``(name, checkpoint or None, backbone or None)`` per item.
+
+    Raises:
+        UserInputError: For an empty name or value, or a checkpoint file that does not exist.
+    """
+    inits = []
+    for item in items:
+        key, sep, ckpt = item.partition('=')
+        if not key or (sep and not ckpt):
+            raise UserInputError(f'--init {item!r}: expected NAME=VALUE')
+        name, _, only = key.partition('@')
+        if ckpt:
+            require_file(ckpt, f'--init {name} checkpoint')
+        inits.append((name, ckpt or None, only or None))
+    return inits
 
 
 def plan_runs(backbones: Iterable[str], inits: Sequence[tuple[str, str | None, str | None]],

@@ -125,3 +125,17 @@ def test_tool_rejects_bad_init(tmp_path, capsys):
                  '--init', 'mae=missing.pth', '--work-dir', tmp_path)
     assert code == 2
     assert capsys.readouterr().err.strip().startswith('error: --init mae checkpoint')
+
+
+def test_parse_inits_reads_name_backbone_and_checkpoint(tmp_path):
+    from osteo_mm.experiments.data_efficiency import parse_inits
+    from osteo_mm.utils.cli import UserInputError
+
+    ckpt = tmp_path / 'pre.pth'
+    ckpt.write_bytes(b'')
+    assert parse_inits(['scratch', f'spark@resnet18={ckpt}', f'any={ckpt}']) == [
+        ('scratch', None, None), ('spark', str(ckpt), 'resnet18'), ('any', str(ckpt), None)]
+    with pytest.raises(UserInputError, match='expected NAME=VALUE'):
+        parse_inits(['spark@resnet18='])
+    with pytest.raises(UserInputError, match='--init mae checkpoint file not found'):
+        parse_inits([f'mae={tmp_path / "missing.pth"}'])

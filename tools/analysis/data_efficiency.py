@@ -18,8 +18,13 @@ import os
 
 from mmengine.config import DictAction
 
-from osteo_mm.experiments.data_efficiency import plan_runs, run_study, write_outputs
-from osteo_mm.utils.cli import UserInputError, cli_main, load_config, require_file
+from osteo_mm.experiments.data_efficiency import (
+    parse_inits,
+    plan_runs,
+    run_study,
+    write_outputs,
+)
+from osteo_mm.utils.cli import UserInputError, cli_main, load_config
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -46,18 +51,6 @@ def _split(item: str, flag: str) -> tuple:
     if not name or (sep and not value):
         raise UserInputError(f'{flag} {item!r}: expected NAME=VALUE')
     return name, value or None
-
-
-def parse_inits(items: list) -> list:
-    """Parse ``NAME[@BACKBONE][=CKPT]`` items into ``(name, checkpoint, backbone)`` tuples."""
-    inits = []
-    for item in items:
-        key, ckpt = _split(item, '--init')
-        name, _, only = key.partition('@')
-        if ckpt is not None:
-            require_file(ckpt, f'--init {name} checkpoint')
-        inits.append((name, ckpt, only or None))
-    return inits
 
 
 @cli_main

@@ -218,13 +218,14 @@ def render_shoulder(patient: ShoulderPatient, rng: np.random.Generator, size: in
     marrow_path = chord(dist, inner)
 
     tex_size = max(64, size)
-    ref_rng = copy.deepcopy(rng)  # same struts, another density (used by the 'roi' variant)
+    if signal_region == 'roi':  # the same struts at the reference density, outside the ROI
+        reference = sample_canonical(trabecular_texture(copy.deepcopy(rng), tex_size,
+                                                        _REF_DENSITY, sigma=0.006 * tex_size),
+                                     u, v)
     texture = trabecular_texture(rng, tex_size, patient.trabecular_density,
                                  sigma=0.006 * tex_size)
     trab = sample_canonical(texture, u, v)
     if signal_region == 'roi':
-        reference = sample_canonical(trabecular_texture(ref_rng, tex_size, _REF_DENSITY,
-                                                        sigma=0.006 * tex_size), u, v)
         trab = np.where(in_head_roi, trab, reference)
     metaphysis = np.exp(-s_c / 0.09)
     marrow = marrow_path * (_MU_MARROW + _MU_TRABECULA * trab * metaphysis)
