@@ -199,6 +199,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--no-shortcut', action='store_true',
                         help='only the clean and random models (half the training)')
     parser.add_argument('--method', default='gradcam')
+    parser.add_argument('--score', default='logit', choices=['logit', 'log-odds'],
+                        help='explained score of the ground-truth class')
     parser.add_argument('--target-layers', nargs='+', help='default: last backbone stage')
     return parser.parse_args()
 
@@ -207,6 +209,8 @@ def main() -> None:
     args = parse_args()
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
     layers_tag = '_'.join(args.target_layers or ['default'])
+    if args.score != 'logit':
+        layers_tag += f'_{args.score}'
     work = args.work_dir
     roots = {'clean': osp.join(work, 'phantom_clean')}
     if not args.no_shortcut:
@@ -256,7 +260,8 @@ def main() -> None:
         model, _ = load_classifier(data_cfg, ckpts[model_name], device=device)
         cam_dir = osp.join(work, f'cam_{tag}_{args.method}_{layers_tag}')
         table = run_gradcam(model, dataset, loader_cfg, cam_dir, method=args.method,
-                            target='gt', num_vis=8, target_layers=args.target_layers)
+                            target='gt', num_vis=8, target_layers=args.target_layers,
+                            score=args.score)
         per_image[name] = table.set_index('img_id')[SCORES]
         row = table[SCORES].mean().to_dict()
         row['marker_mass'], row['marker_area'], row['n_tagged'] = marker_mass(
@@ -270,8 +275,8 @@ def main() -> None:
     means = pd.DataFrame({name: per_image[name].mean() for name in per_image if name not in rows})
     result = pd.concat([pd.DataFrame(rows).T, means.T])
     pd.set_option('display.width', 250)
-    print(f'{args.method} on {layers_tag} layers, target = ground truth, {len(dataset)} test '
-          f'films, {args.img_size} px input, {args.epochs} epochs; means over films with an '
+    print(f'{args.method} on {layers_tag} layers, target = {args.score} of the ground truth, '
+          f'{len(dataset)} test films, {args.img_size} px input, {args.epochs} epochs; means over films with an '
           'expert ROI (marker_mass: over films with the tag)')
     print(result.to_string(float_format='%.3f'))
     result.to_csv(osp.join(work, f'summary_{args.method}_{layers_tag}.csv'))

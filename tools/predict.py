@@ -10,7 +10,7 @@ import argparse
 
 from mmengine.config import DictAction
 
-from osteo_mm.explain import CAM_METHODS
+from osteo_mm.explain import CAM_METHODS, CAM_SCORES
 from osteo_mm.explain.analysis import load_classifier
 from osteo_mm.explain.predict import class_names, predict_files
 from osteo_mm.utils.cli import UserInputError, cli_main, load_config, require_file
@@ -23,6 +23,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('files', nargs='+', help='DICOM, PNG or JPEG files')
     parser.add_argument('--out-dir', default='work_dirs/predict')
     parser.add_argument('--method', default='gradcam', choices=sorted(CAM_METHODS))
+    parser.add_argument('--score', default='logit', choices=CAM_SCORES,
+                        help="explained score of the target class: the raw 'logit' or its "
+                        "'log-odds' against the other classes (drops what all logits share)")
     parser.add_argument('--target-layers', nargs='+', help='e.g. backbone.layer3')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -42,7 +45,7 @@ def main(argv=None) -> None:
         names = class_names(meta, cfg, model.head.num_classes)
         records = predict_files(model, cfg.test_dataloader.dataset.pipeline, args.files,
                                 args.out_dir, names, method=args.method,
-                                target_layers=args.target_layers)
+                                target_layers=args.target_layers, score=args.score)
     except ValueError as err:
         raise UserInputError(str(err)) from None
     for rec in records:

@@ -111,7 +111,7 @@ def _score_batch(records: Sequence[dict], tolerance: int, top_fraction: float) -
 def run_gradcam(model: nn.Module, dataset: BaseDataset, loader_cfg: dict, out_dir: str,
                 method: str = 'gradcam', target: TargetSpec = 'gt', num_vis: int = 16,
                 target_layers: Optional[Sequence[str]] = None, tolerance: int = 0,
-                top_fraction: float = 0.2) -> pd.DataFrame:
+                top_fraction: float = 0.2, score: str = 'logit') -> pd.DataFrame:
     """Explain every image of ``dataset`` in batches and write the results under ``out_dir``.
 
     Writes ``maps/<img_id>.npz`` (``cam`` in network-input and ``cam_ori`` in original-image
@@ -132,14 +132,16 @@ def run_gradcam(model: nn.Module, dataset: BaseDataset, loader_cfg: dict, out_di
         target_layers (Sequence[str], optional): Dotted layer names (default per backbone).
         tolerance (int): Pointing-game tolerance in pixels. Defaults to 0.
         top_fraction (float): Pixel share of the top-k IoU/Dice. Defaults to 0.2.
+        score (str): ``'logit'`` or ``'log-odds'`` (see :class:`BatchCAM`). Defaults to
+            ``'logit'``.
 
     Returns:
         pd.DataFrame: The causality table (also written to ``causality.csv``).
     """
-    explainer = BatchCAM(model, method=method, target_layers=target_layers)
+    explainer = BatchCAM(model, method=method, target_layers=target_layers, score=score)
     ids = image_ids(dataset)
     npz_paths = [osp.join(out_dir, 'maps', id_to_relpath(i, '.npz')) for i in ids]
-    _check_previous_run(npz_paths, method, str(target))
+    _check_previous_run(npz_paths, method, str(target), score)
     todo = [i for i, path in enumerate(npz_paths) if not osp.isfile(path)]
     if todo:
         loader = Runner.build_dataloader(dict(
@@ -171,19 +173,22 @@ def _explain_batch(explainer: BatchCAM, batch: dict, target: TargetSpec, ids: Li
         save_npz(npz_paths[idx], cam=rec['cam'].astype(np.float16),
                  cam_ori=rec['cam_ori'].astype(np.float16),
                  target_class=np.int64(result.target_classes[k]), method=explainer.method,
-                 target=str(target),
+                 target=str(target), cam_score=explainer.score,
                  **{SCORE_PREFIX + name: value for name, value in scores[k].items()})
 
 
-def _check_previous_run(npz_paths: List[str], method: str, target: str) -> None:
-    """Refuse to mix maps of another method or target into an existing output folder."""
+def _check_previous_run(npz_paths: List[str], method: str, target: str, score: str) -> None:
+    """Refuse to mix maps of another method, target or score into an existing output folder."""
     for path in npz_paths:
         if osp.isfile(path):
             with np.load(path) as stored:
-                if str(stored['method']) != method or str(stored['target']) != target:
+                # Maps written before scores were selectable explain the logit.
+                old = (str(stored['method']), str(stored['target']),
+                       str(stored['cam_score']) if 'cam_score' in stored.files else 'logit')
+                if old != (method, target, score):
                     raise ValueError(
-                        f'{path} holds {stored["method"]} maps for target {stored["target"]}, '
-                        f'not {method} for {target}: use another --out-dir')
+                        f'{path} holds {old[0]} maps of the {old[2]} for target {old[1]}, '
+                        f'not {method} of the {score} for {target}: use another --out-dir')
 
 
 def _collect(ids: List[str], npz_paths: List[str], method: str) -> pd.DataFrame:

@@ -6,6 +6,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 import torch
+from mmpretrain.models.heads import MultiLabelClsHead
 from mmpretrain.structures import DataSample
 from pytorch_grad_cam import EigenCAM, GradCAM, GradCAMPlusPlus, LayerCAM, ScoreCAM, XGradCAM
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
@@ -13,6 +14,8 @@ from torch import nn
 
 from .reshape import TokensToFeatureMap
 from .targets import (
+    CAM_SCORES,
+    LogOddsTarget,
     TargetSpec,
     default_target_layer_names,
     get_target_layers,
@@ -87,6 +90,9 @@ class BatchCAM:
         target_layers (Sequence[str], optional): Dotted module names; default: last backbone
             stage for CNNs, ``backbone.layers[-1].ln1`` for ViTs.
         score_cam_batch_size (int): Masked images per forward pass for ScoreCAM. Defaults to 32.
+        score (str): What is explained for the target class: ``'logit'`` (the raw output, as
+            pytorch-grad-cam does) or ``'log-odds'`` (:class:`LogOddsTarget`; for sigmoid heads
+            the logit already is the log-odds). Defaults to ``'logit'``.
 
     Example:
         >>> explainer = BatchCAM(model, method='gradcam++')
@@ -96,14 +102,19 @@ class BatchCAM:
 
     def __init__(self, model: nn.Module, method: str = 'gradcam',
                  target_layers: Optional[Sequence[str]] = None,
-                 score_cam_batch_size: int = 32) -> None:
+                 score_cam_batch_size: int = 32, score: str = 'logit') -> None:
         if method not in CAM_METHODS:
             raise ValueError(f'unknown CAM method {method!r}; choose from {sorted(CAM_METHODS)}')
+        if score not in CAM_SCORES:
+            raise ValueError(f'unknown CAM score {score!r}; choose from {CAM_SCORES}')
         self.model = model
         self.method = method
         self.layer_names = list(target_layers or default_target_layer_names(model))
         self.layers = get_target_layers(model, self.layer_names)
         self.score_cam_batch_size = score_cam_batch_size
+        self.score = score
+        self._log_odds = score == 'log-odds' and not isinstance(
+            getattr(model, 'head', None), MultiLabelClsHead)
         backbone = getattr(model, 'backbone', None)
         self.vit = backbone is not None and is_vit(backbone)
 
@@ -126,7 +137,12 @@ class BatchCAM:
         if classes is not None and len(classes) != len(inputs):
             raise ValueError(f'{len(classes)} target classes for {len(inputs)} images: '
                              'give exactly one per image')
-        targets = None if classes is None else [ClassifierOutputTarget(int(c)) for c in classes]
+        if self._log_odds:
+            picks = [None] * len(inputs) if classes is None else [int(c) for c in classes]
+            targets = [LogOddsTarget(c) for c in picks]
+        else:
+            targets = (None if classes is None
+                       else [ClassifierOutputTarget(int(c)) for c in classes])
         reshape = TokensToFeatureMap(self.model.backbone) if self.vit else None
         grad_ctx = (torch.no_grad() if self.method in GRADIENT_FREE
                     else _gradients_from(self.model, self.layers, inputs))

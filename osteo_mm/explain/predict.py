@@ -38,7 +38,8 @@ def class_names(dataset_meta: dict, cfg: Config, num_classes: int) -> List[str]:
 
 def predict_files(model: nn.Module, pipeline_cfg: Sequence[dict], files: Sequence[str],
                   out_dir: str, names: Sequence[str], method: str = 'gradcam',
-                  target_layers: Optional[Sequence[str]] = None) -> List[dict]:
+                  target_layers: Optional[Sequence[str]] = None,
+                  score: str = 'logit') -> List[dict]:
     """Predict and explain each file; write ``<stem>.json`` and ``<stem>.png`` to ``out_dir``.
 
     The JSON holds the file's base name, class probabilities, the predicted class and the CAM
@@ -53,6 +54,8 @@ def predict_files(model: nn.Module, pipeline_cfg: Sequence[dict], files: Sequenc
         names (Sequence[str]): Class names.
         method (str): CAM method. Defaults to ``'gradcam'``.
         target_layers (Sequence[str], optional): Dotted layer names.
+        score (str): ``'logit'`` or ``'log-odds'`` (see :class:`BatchCAM`). Defaults to
+            ``'logit'``.
 
     Returns:
         list[dict]: The JSON records.
@@ -63,7 +66,7 @@ def predict_files(model: nn.Module, pipeline_cfg: Sequence[dict], files: Sequenc
         raise ValueError(f'several input files share the name(s) {clashes}: outputs would '
                          'overwrite each other')
     transforms = Compose(pipeline_cfg).transforms
-    explainer = BatchCAM(model, method=method, target_layers=target_layers)
+    explainer = BatchCAM(model, method=method, target_layers=target_layers, score=score)
     multi_label = isinstance(getattr(model, 'head', None), MultiLabelClsHead)
     records = []
     for path, stem in tqdm(list(zip(files, stems)), unit='file', desc='predict'):
@@ -82,7 +85,7 @@ def predict_files(model: nn.Module, pipeline_cfg: Sequence[dict], files: Sequenc
                              'transform_matrix that maps the CAM back to the film)')
         cam = cam_to_original(result.cams[0], samples[0].transform_matrix, original.shape[:2])
         record = dict(file=osp.basename(path), pred_label=pred, pred_class=names[pred],
-                      probabilities=dict(zip(names, probs)), cam_method=method,
+                      probabilities=dict(zip(names, probs)), cam_method=method, cam_score=score,
                       cam_target_class=int(result.target_classes[0]), overlay=f'{stem}.png')
         save_png(osp.join(out_dir, f'{stem}.png'), cam_overlay(original, cam))
         write_atomic(osp.join(out_dir, f'{stem}.json'), json.dumps(record, indent=2).encode())

@@ -115,7 +115,7 @@ def _spearman(a: np.ndarray, b: np.ndarray) -> float:
 def run_cam_sanity(model: nn.Module, dataset: BaseDataset, loader_cfg: dict, out_dir: str,
                    method: str = 'gradcam', target: TargetSpec = 'pred', num_images: int = 32,
                    target_layers: Optional[Sequence[str]] = None,
-                   seed: int = 0) -> pd.DataFrame:
+                   seed: int = 0, score: str = 'logit') -> pd.DataFrame:
     """Cascading randomisation test on the first ``num_images`` images of ``dataset``.
 
     Writes ``cam_sanity.csv`` (``img_id, step, randomized_block, spearman, ssim``; step 0 is
@@ -133,6 +133,8 @@ def run_cam_sanity(model: nn.Module, dataset: BaseDataset, loader_cfg: dict, out
         num_images (int): Images to use. Defaults to 32.
         target_layers (Sequence[str], optional): Dotted layer names.
         seed (int): Seed of the re-initialisation. Defaults to 0.
+        score (str): ``'logit'`` or ``'log-odds'`` (see :class:`BatchCAM`). Defaults to
+            ``'logit'``.
 
     Returns:
         pd.DataFrame: The per-image table.
@@ -140,7 +142,7 @@ def run_cam_sanity(model: nn.Module, dataset: BaseDataset, loader_cfg: dict, out
     ids = image_ids(dataset)[:num_images]
     loader = Runner.build_dataloader(dict(loader_cfg, dataset=Subset(dataset, range(len(ids))),
                                           sampler=dict(type='DefaultSampler', shuffle=False)))
-    explainer = BatchCAM(model, method=method, target_layers=target_layers)
+    explainer = BatchCAM(model, method=method, target_layers=target_layers, score=score)
     batches, reference = [], []
     for batch in loader:
         data = model.data_preprocessor(batch, False)
@@ -156,7 +158,8 @@ def run_cam_sanity(model: nn.Module, dataset: BaseDataset, loader_cfg: dict, out
     blocks = cascade_blocks(randomized)
     for step, (name, block) in enumerate(tqdm(blocks, desc='randomising', unit='block'), 1):
         randomize_(block, seed + step)
-        cam = BatchCAM(randomized, method=method, target_layers=explainer.layer_names)
+        cam = BatchCAM(randomized, method=method, target_layers=explainer.layer_names,
+                       score=score)
         maps = np.concatenate([cam(inputs, classes).cams for inputs, classes in batches])
         rows += [dict(img_id=i, step=step, randomized_block=name,
                       spearman=_spearman(ref, new), ssim=ssim(ref, new))

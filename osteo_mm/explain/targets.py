@@ -7,6 +7,10 @@ from torch import nn
 
 TargetSpec = Union[str, int]
 
+#: What a map explains for class ``c``: the raw logit ``z_c`` or the class's log-odds
+#: (:class:`LogOddsTarget`).
+CAM_SCORES = ('logit', 'log-odds')
+
 
 def is_vit(backbone: nn.Module) -> bool:
     """Whether ``backbone`` is a token-based (ViT-style) backbone.
@@ -116,3 +120,35 @@ def target_classes(target: TargetSpec, data_samples: Sequence[DataSample],
                              "ground-truth labels; use target 'pred' or a class index")
         classes.append(int(label))
     return classes
+
+
+class LogOddsTarget:
+    """CAM target: the log-odds of one class of a softmax classifier.
+
+    ``log(p_c / (1 - p_c)) = z_c - logsumexp_{j != c}(z_j)``; with two classes simply
+    ``z_c - z_other``. Unlike the raw logit it ignores what all classes' logits share, which
+    moves no probability (with a linear head on pooled features, Grad-CAM of the raw logit adds
+    ``sum_k mean_c(w_ck) A_k``, a map of the features every class reads, to the map of what
+    separates the classes); unlike the probability, its gradient does not vanish on confidently
+    classified images. Sigmoid (multi-label) logits already are log-odds: use
+    ``ClassifierOutputTarget`` there. pytorch-grad-cam offers neither score, hence this class.
+
+    Args:
+        category (int, optional): Class index; None takes the arg-max of each output.
+    """
+
+    def __init__(self, category: Optional[int] = None) -> None:
+        self.category = category
+
+    def __call__(self, model_output: torch.Tensor) -> torch.Tensor:
+        if model_output.shape[-1] < 2:
+            raise ValueError('log-odds need at least two softmax outputs, got '
+                             f'{model_output.shape[-1]}')
+        if self.category is None:
+            index = model_output.argmax(-1, keepdim=True)
+        else:
+            index = torch.full((*model_output.shape[:-1], 1), self.category,
+                               dtype=torch.long, device=model_output.device)
+        chosen = model_output.gather(-1, index).squeeze(-1)
+        others = model_output.scatter(-1, index, float('-inf'))
+        return chosen - torch.logsumexp(others, dim=-1)

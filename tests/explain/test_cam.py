@@ -3,9 +3,17 @@ import numpy as np
 import pytest
 import torch
 from cam_models import tiny_resnet, tiny_vit
+from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from osteo_mm.explain import CAM_METHODS, BatchCAM, default_target_layer_names, target_classes
+from osteo_mm.explain import (
+    CAM_METHODS,
+    CAM_SCORES,
+    BatchCAM,
+    LogOddsTarget,
+    default_target_layer_names,
+    target_classes,
+)
 
 
 @pytest.fixture
@@ -121,3 +129,54 @@ def test_three_class_resnet_layer3_target():
     model = tiny_resnet(num_classes=3)
     result = BatchCAM(model, target_layers=['backbone.layer3'])(_images(2, 64), [2, 0])
     assert result.cams.shape == (2, 64, 64)
+
+
+def test_log_odds_target_is_the_log_odds_of_the_softmax():
+    logits = torch.tensor([[2.0, -1.0, 0.5], [0.1, 0.3, -2.0]])
+    probs = logits.softmax(1)
+    for c in range(3):
+        expected = torch.log(probs[:, c] / (1 - probs[:, c]))
+        torch.testing.assert_close(LogOddsTarget(c)(logits), expected)
+        for row in range(2):  # pytorch-grad-cam calls a target on one image's 1-D output
+            torch.testing.assert_close(LogOddsTarget(c)(logits[row]), expected[row])
+    torch.testing.assert_close(LogOddsTarget()(logits),
+                               torch.stack([LogOddsTarget(0)(logits[0]),
+                                            LogOddsTarget(1)(logits[1])]))
+    two = torch.tensor([1.5, -0.5])
+    assert float(LogOddsTarget(0)(two)) == pytest.approx(2.0)
+    with pytest.raises(ValueError, match='at least two softmax outputs'):
+        LogOddsTarget(0)(torch.tensor([1.0]))
+
+
+def test_log_odds_maps_ignore_what_all_classes_share(resnet):
+    images = _images(3)
+    before = {score: BatchCAM(resnet, score=score)(images, [0, 1, 0]).cams
+              for score in CAM_SCORES}
+    with torch.no_grad():  # a feature direction read by both classes alike moves no probability
+        shared = torch.randn(resnet.head.fc.weight.shape[1],
+                             generator=torch.Generator().manual_seed(3))
+        resnet.head.fc.weight += 5 * shared.abs()
+        resnet.head.fc.bias += 1.0
+    after = {score: BatchCAM(resnet, score=score)(images, [0, 1, 0]).cams
+             for score in CAM_SCORES}
+    np.testing.assert_allclose(after['log-odds'], before['log-odds'], atol=1e-4)
+    assert np.abs(after['logit'] - before['logit']).max() > 0.1
+
+
+def test_log_odds_with_pred_target_explains_the_argmax_class(resnet):
+    images = _images(4)
+    result = BatchCAM(resnet, score='log-odds')(images, None)
+    assert result.target_classes.tolist() == result.logits.argmax(1).tolist()
+    explicit = BatchCAM(resnet, score='log-odds')(images, result.target_classes.tolist())
+    np.testing.assert_allclose(result.cams, explicit.cams, atol=1e-5)
+
+
+def test_log_odds_of_a_sigmoid_head_is_its_logit():
+    model = tiny_resnet(num_classes=3)
+    model.head = MODELS.build(dict(type='MultiLabelLinearClsHead', num_classes=3,
+                                   in_channels=512)).eval()
+    images = _images(2)
+    np.testing.assert_allclose(BatchCAM(model, score='log-odds')(images, [2, 0]).cams,
+                               BatchCAM(model, score='logit')(images, [2, 0]).cams, atol=1e-6)
+    with pytest.raises(ValueError, match='unknown CAM score'):
+        BatchCAM(model, score='probability')

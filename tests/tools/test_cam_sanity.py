@@ -38,8 +38,9 @@ def test_cascade_goes_from_head_to_stem_and_randomises_in_place(tiny_cam_setup):
 def test_tool_writes_csv_and_plot(tiny_cam_setup, tmp_path, monkeypatch, capsys):  # noqa: F811
     config, ckpt = tiny_cam_setup
     out = tmp_path / 'sanity'
-    assert run_main('analysis/cam_sanity.py', [config, ckpt, '--num-images', '3', '--out-dir',
-                                               out], monkeypatch) == 0
+    assert run_main('analysis/cam_sanity.py', [config, ckpt, '--num-images', '3', '--score',
+                                               'log-odds', '--out-dir', out],
+                    monkeypatch) == 0
     table = pd.read_csv(out / 'cam_sanity.csv')
     assert list(table.columns) == ['img_id', 'step', 'randomized_block', 'spearman', 'ssim']
     assert table['step'].max() == 7 and len(table) == 3 * 8

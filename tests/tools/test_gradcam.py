@@ -163,6 +163,8 @@ def test_runner_resumes_without_recomputing_finished_images(tiny_cam_setup, tmp_
     assert len(table) == 5
     with pytest.raises(ValueError, match='use another --out-dir'):
         _run(*tiny_cam_setup, out, method='eigencam')
+    with pytest.raises(ValueError, match='not gradcam of the log-odds'):
+        _run(*tiny_cam_setup, out, score='log-odds')
 
 
 def test_cli_runs_end_to_end_and_rejects_bad_input(tiny_cam_setup, tmp_path, monkeypatch,
@@ -170,11 +172,14 @@ def test_cli_runs_end_to_end_and_rejects_bad_input(tiny_cam_setup, tmp_path, mon
     config, ckpt = tiny_cam_setup
     out = str(tmp_path / 'cli')
     assert run_main('analysis/gradcam.py', [config, ckpt, '--method', 'gradcam++', '--target',
-                                            'pred', '--out-dir', out, '--num-vis', '1'],
+                                            'pred', '--out-dir', out, '--num-vis', '1',
+                                            '--score', 'log-odds'],
                     monkeypatch) == 0
     captured = capsys.readouterr()
     assert '5 images' in captured.out and 'gradcam++ CAMs' in captured.err  # tqdm bar
     assert len(pd.read_csv(osp.join(out, 'causality.csv'))) == 5
+    with np.load(osp.join(out, 'maps', 'patient0', 'shoulder.png.npz')) as stored:
+        assert str(stored['cam_score']) == 'log-odds'
     assert run_main('analysis/gradcam.py', [config, ckpt, '--target', 'best'], monkeypatch) == 2
     assert capsys.readouterr().err.strip().splitlines() == [
         "error: target must be 'gt', 'pred' or a class index, got 'best'"]

@@ -41,12 +41,14 @@ def test_predict_png_and_dicom_without_identifiers(tiny_cam_setup, tmp_path, mon
     dcm = _write_dicom(str(tmp_path / 'film_b.dcm'),
                        rng.integers(0, 4095, (ORI_H + 8, ORI_W), dtype=np.uint16))
     out = tmp_path / 'pred'
-    assert run_main('predict.py', [config, ckpt, png, dcm, '--out-dir', out], monkeypatch) == 0
+    assert run_main('predict.py', [config, ckpt, png, dcm, '--out-dir', out, '--score',
+                                   'log-odds'], monkeypatch) == 0
     assert 'film_a.png: ' in capsys.readouterr().out
     assert sorted(os.listdir(out)) == ['film_a.json', 'film_a.png', 'film_b.json', 'film_b.png']
     record = json.load(open(out / 'film_b.json'))
     assert set(record['probabilities']) == {'not_osteoporosis', 'osteoporosis'}
     assert abs(sum(record['probabilities'].values()) - 1) < 1e-5
+    assert record['cam_score'] == 'log-odds'
     assert record['pred_class'] == max(record['probabilities'], key=record['probabilities'].get)
     overlay = cv2.imread(str(out / 'film_b.png'))
     assert overlay.shape == (ORI_H + 8, 3 * ORI_W, 3)  # original film size, three panels

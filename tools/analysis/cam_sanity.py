@@ -12,7 +12,7 @@ import argparse
 
 from mmengine.config import DictAction
 
-from osteo_mm.explain import CAM_METHODS, parse_target
+from osteo_mm.explain import CAM_METHODS, CAM_SCORES, parse_target
 from osteo_mm.explain.analysis import build_split, load_classifier
 from osteo_mm.explain.sanity import run_cam_sanity
 from osteo_mm.utils.cli import UserInputError, cli_main, load_config, require_file
@@ -24,6 +24,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--split', default='test', choices=['test', 'val', 'train'])
     parser.add_argument('--method', default='gradcam', choices=sorted(CAM_METHODS))
+    parser.add_argument('--score', default='logit', choices=CAM_SCORES,
+                        help="explained score of the target class: the raw 'logit' or its "
+                        "'log-odds' against the other classes (drops what all logits share)")
     parser.add_argument('--target', default='pred', help="'gt', 'pred' or a class index")
     parser.add_argument('--target-layers', nargs='+', help='e.g. backbone.layer3')
     parser.add_argument('--num-images', type=int, default=32)
@@ -48,7 +51,8 @@ def main(argv=None) -> None:
         model, _ = load_classifier(cfg, args.checkpoint, args.device)
         table = run_cam_sanity(model, dataset, loader_cfg, args.out_dir, method=args.method,
                                target=target, num_images=args.num_images,
-                               target_layers=args.target_layers, seed=args.seed)
+                               target_layers=args.target_layers, seed=args.seed,
+                               score=args.score)
     except ValueError as err:
         raise UserInputError(str(err)) from None
     summary = table.groupby(['step', 'randomized_block'])[['spearman', 'ssim']].mean()

@@ -11,7 +11,7 @@ import argparse
 
 from mmengine.config import DictAction
 
-from osteo_mm.explain import CAM_METHODS, parse_target
+from osteo_mm.explain import CAM_METHODS, CAM_SCORES, parse_target
 from osteo_mm.explain.analysis import build_split, load_classifier, run_gradcam
 from osteo_mm.utils.cli import UserInputError, cli_main, load_config, require_file
 
@@ -22,6 +22,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--split', default='test', choices=['test', 'val', 'train'])
     parser.add_argument('--method', default='gradcam', choices=sorted(CAM_METHODS))
+    parser.add_argument('--score', default='logit', choices=CAM_SCORES,
+                        help="explained score of the target class: the raw 'logit' or its "
+                        "'log-odds' against the other classes (drops what all logits share)")
     parser.add_argument('--target', default='gt', help="'gt', 'pred' or a class index")
     parser.add_argument('--target-layers', nargs='+', help='e.g. backbone.layer3')
     parser.add_argument('--out-dir', default='work_dirs/gradcam')
@@ -47,7 +50,7 @@ def main(argv=None) -> None:
         table = run_gradcam(model, dataset, loader_cfg, args.out_dir, method=args.method,
                             target=target, num_vis=args.num_vis,
                             target_layers=args.target_layers, tolerance=args.tolerance,
-                            top_fraction=args.top_fraction)
+                            top_fraction=args.top_fraction, score=args.score)
     except ValueError as err:
         raise UserInputError(str(err)) from None
     print(f'{len(table)} images -> {args.out_dir}/causality.csv')
