@@ -276,8 +276,8 @@ def main() -> None:
     result = pd.concat([pd.DataFrame(rows).T, means.T])
     pd.set_option('display.width', 250)
     print(f'{args.method} on {layers_tag} layers, target = {args.score} of the ground truth, '
-          f'{len(dataset)} test films, {args.img_size} px input, {args.epochs} epochs; means over films with an '
-          'expert ROI (marker_mass: over films with the tag)')
+          f'{len(dataset)} test films, {args.img_size} px input, {args.epochs} epochs; means '
+          'over films with an expert ROI (marker_mass: over films with the tag)')
     print(result.to_string(float_format='%.3f'))
     result.to_csv(osp.join(work, f'summary_{args.method}_{layers_tag}.csv'))
     tests = paired_tests(per_image, 'clean model, clean test')

@@ -17,6 +17,7 @@ from .targets import (
 )
 
 __all__ = [
-    'CAM_METHODS', 'CAM_SCORES', 'LogOddsTarget', 'BatchCAM', 'CAMResult', 'cam_to_original', 'TokensToFeatureMap',
+    'CAM_METHODS', 'CAM_SCORES', 'LogOddsTarget', 'BatchCAM', 'CAMResult', 'cam_to_original',
+    'TokensToFeatureMap',
     'default_target_layer_names', 'get_target_layers', 'parse_target', 'target_classes',
 ]
