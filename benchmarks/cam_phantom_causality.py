@@ -8,7 +8,8 @@ Steps (each skipped when its output exists, so a killed run resumes):
    ``clean`` (no marker) and ``shortcut`` (a burned-in marker agreeing with the osteoporosis
    label in ``--shortcut-rate`` of the images of every split, test included);
 2. train ResNet-18 on each with ``tools/train.py`` at ``--img-size`` (from scratch, or both from
-   the backbone of ``--init-ckpt``, e.g. a chest-phantom SparK checkpoint);
+   the backbone of ``--init-ckpt``, e.g. a chest-phantom SparK checkpoint), at output stride 32
+   or, with ``--output-stride 16/8``, with dilated last stage(s) (same weights, finer maps);
 3. test (``tools/test.py``: AUC, accuracy at 0.5) and explain (``run_gradcam``, target = ground
    truth) four pairs: clean model on the clean test split, shortcut model on the marker-bearing
    test split (where it is as accurate as it can be) and on the clean one (marker gone), and a
@@ -98,8 +99,11 @@ default_hooks = dict(checkpoint=dict(interval={epochs}, max_keep_ckpts=1),
 val_evaluator = dict(type='BinaryDiagnosticMetric', threshold=0.5, n_boot=0)
 test_evaluator = val_evaluator
 '''
-INIT = ("model = dict(backbone=dict(init_cfg=dict(type='Pretrained', checkpoint={ckpt!r}, "
-        "prefix='backbone.')))")
+INIT = "init_cfg=dict(type='Pretrained', checkpoint={ckpt!r}, prefix='backbone.')"
+#: ResNet stage strides and dilations per output stride: below 32 the last stage(s) keep their
+#: resolution and dilate instead (same weights; the CAM layer gets 2x or 4x finer).
+OUTPUT_STRIDES = {32: ((1, 2, 2, 2), (1, 1, 1, 1)), 16: ((1, 2, 2, 1), (1, 1, 1, 2)),
+                  8: ((1, 2, 1, 1), (1, 1, 2, 4))}
 #: Scores compared image by image in the paired tests.
 TESTED = ['energy_pointing_game', 'saliency_auroc', 'pointing_game']
 SCORES = ['energy_pointing_game', 'roi_area_share', 'pointing_game', 'saliency_auroc',
@@ -113,13 +117,18 @@ def _tool(args) -> None:
 def write_config(work: str, name: str, data_root: str, args: argparse.Namespace) -> str:
     """Write the run config of one phantom; returns its path."""
     path = osp.join(work, f'{name}.py')
+    backbone = []
+    if args.init_ckpt:
+        backbone.append(INIT.format(ckpt=osp.abspath(args.init_ckpt)))
+    if args.output_stride != 32:
+        strides, dilations = OUTPUT_STRIDES[args.output_stride]
+        backbone.append(f'strides={strides}, dilations={dilations}')
+    model = f"model = dict(backbone=dict({', '.join(backbone)}))" if backbone else ''
     with open(path, 'w') as f:
         f.write(CONFIG.format(base=BASE, root=data_root + '/', epochs=args.epochs,
                               img_size=args.img_size, batch=args.batch_size,
                               workers=args.num_workers, persistent=args.num_workers > 0,
-                              val_interval=max(1, args.epochs // 5),
-                              init=INIT.format(ckpt=osp.abspath(args.init_ckpt))
-                              if args.init_ckpt else ''))
+                              val_interval=max(1, args.epochs // 5), init=model))
     return path
 
 
@@ -193,6 +202,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--amp', action='store_true', help='train with mixed precision')
     parser.add_argument('--init-ckpt', help='initialise both trained models\' backbones from '
                         'this checkpoint (e.g. chest SparK); the random model stays random')
+    parser.add_argument('--output-stride', type=int, default=32, choices=sorted(OUTPUT_STRIDES),
+                        help='ResNet output stride; 16 or 8 dilate the last stage(s), so the '
+                        'default CAM layer is 2x or 4x finer')
     parser.add_argument('--shortcut-rate', type=float, default=0.95)
     parser.add_argument('--signal-region', choices=['anatomy', 'roi'], default='anatomy',
                         help="phantom variant: 'roi' confines the bone signal to the expert ROI")
