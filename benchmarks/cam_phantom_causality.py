@@ -16,6 +16,8 @@ Steps (each skipped when its output exists, so a killed run resumes):
    randomly initialised model on the clean one; with the default phantom, also the clean model
    on a counterfactual copy of the test films whose bone outside the expert ROI is a reference
    skeleton (``signal_region='roi'``): the AUC it keeps there is what the ROI alone gives it;
+   with ``--guided-weight W``, also a model trained on the clean phantom with the expert-guided
+   CAM-alignment penalty (``CAMAlignmentGuidance``, weight W) on the clean test split;
 4. score two model-free baselines on the same expert masks: a uniform map and a centre-bias
    map (an isotropic Gaussian at the image centre, sigma = 1/4 of the side).
 
@@ -64,7 +66,7 @@ img_size = {img_size}
 data_preprocessor = dict(mean=[127.5, 127.5, 127.5], std=[64.0, 64.0, 64.0])
 {init}
 train_pipeline = [
-    dict(type='LoadXrayFromFile'),
+    dict(type='LoadXrayFromFile'),{roi}
     dict(type='XrayRandomResizedCrop', scale=img_size, crop_ratio_range=(0.8, 1.0)),
     dict(type='XrayRandomAffine', max_rotate_degree=10, scale_range=(0.9, 1.1),
          max_translate_ratio=0.05),
@@ -100,6 +102,8 @@ val_evaluator = dict(type='BinaryDiagnosticMetric', threshold=0.5, n_boot=0)
 test_evaluator = val_evaluator
 '''
 INIT = "init_cfg=dict(type='Pretrained', checkpoint={ckpt!r}, prefix='backbone.')"
+GUIDED = ("type='GuidedImageClassifier', train_cfg=None, "
+          "guidance=dict(type='CAMAlignmentGuidance', weight={weight})")
 #: ResNet stage strides and dilations per output stride: below 32 the last stage(s) keep their
 #: resolution and dilate instead (same weights; the CAM layer gets 2x or 4x finer).
 OUTPUT_STRIDES = {32: ((1, 2, 2, 2), (1, 1, 1, 1)), 16: ((1, 2, 2, 1), (1, 1, 1, 2)),
@@ -114,8 +118,10 @@ def _tool(args) -> None:
     subprocess.run([sys.executable] + args, cwd=ROOT, check=True)
 
 
-def write_config(work: str, name: str, data_root: str, args: argparse.Namespace) -> str:
-    """Write the run config of one phantom; returns its path."""
+def write_config(work: str, name: str, data_root: str, args: argparse.Namespace,
+                 guided: bool = False) -> str:
+    """Write the run config of one phantom (``guided``: with the CAM-alignment penalty);
+    returns its path."""
     path = osp.join(work, f'{name}.py')
     backbone = []
     if args.init_ckpt:
@@ -123,12 +129,16 @@ def write_config(work: str, name: str, data_root: str, args: argparse.Namespace)
     if args.output_stride != 32:
         strides, dilations = OUTPUT_STRIDES[args.output_stride]
         backbone.append(f'strides={strides}, dilations={dilations}')
-    model = f"model = dict(backbone=dict({', '.join(backbone)}))" if backbone else ''
+    model = [f"backbone=dict({', '.join(backbone)})"] if backbone else []
+    if guided:
+        model.append(GUIDED.format(weight=args.guided_weight))
     with open(path, 'w') as f:
         f.write(CONFIG.format(base=BASE, root=data_root + '/', epochs=args.epochs,
                               img_size=args.img_size, batch=args.batch_size,
                               workers=args.num_workers, persistent=args.num_workers > 0,
-                              val_interval=max(1, args.epochs // 5), init=model))
+                              val_interval=max(1, args.epochs // 5),
+                              init=f"model = dict({', '.join(model)})" if model else '',
+                              roi="\n    dict(type='LoadRoiMask')," if guided else ''))
     return path
 
 
@@ -148,22 +158,24 @@ def baselines(cfg: Config) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def paired_tests(per_image: dict[str, pd.DataFrame], reference: str) -> pd.DataFrame:
-    """Two-sided Wilcoxon signed-rank tests of ``reference`` vs every other condition on the
-    same test films (per-image scores, pairs with a NaN dropped), Holm-adjusted over all rows.
+def paired_tests(per_image: dict[str, pd.DataFrame], references: list[str]) -> pd.DataFrame:
+    """Two-sided Wilcoxon signed-rank tests of each reference vs every other condition on the
+    same test films (per-image scores, pairs with a NaN dropped; a pair of references is tested
+    once), Holm-adjusted over all rows.
     """
     rows = []
-    ref = per_image[reference]
-    for name, table in per_image.items():
-        if name == reference:
-            continue
-        other = table.reindex(ref.index)
-        for score in TESTED:
-            both = ref[score].notna() & other[score].notna()  # e.g. all-zero CAMs: no energy
-            result = wilcoxon_test(ref.loc[both, score].to_numpy(),
-                                   other.loc[both, score].to_numpy())
-            rows.append(dict(comparison=f'{reference} vs {name}', score=score,
-                             difference=result.difference, n=result.n, p=result.p_value))
+    for k, reference in enumerate(references):
+        ref = per_image[reference]
+        for name, table in per_image.items():
+            if name == reference or name in references[:k]:
+                continue
+            other = table.reindex(ref.index)
+            for score in TESTED:
+                both = ref[score].notna() & other[score].notna()  # all-zero CAM: no energy
+                result = wilcoxon_test(ref.loc[both, score].to_numpy(),
+                                       other.loc[both, score].to_numpy())
+                rows.append(dict(comparison=f'{reference} vs {name}', score=score,
+                                 difference=result.difference, n=result.n, p=result.p_value))
     tests = pd.DataFrame(rows)
     tests['p_holm'] = holm(tests['p'].to_numpy())
     return tests
@@ -210,6 +222,9 @@ def parse_args() -> argparse.Namespace:
                         help="phantom variant: 'roi' confines the bone signal to the expert ROI")
     parser.add_argument('--no-shortcut', action='store_true',
                         help='only the clean and random models (half the training)')
+    parser.add_argument('--guided-weight', type=float,
+                        help='also train a model on the clean phantom with the CAM-alignment '
+                        'penalty of this weight (expert-guided learning) and explain it')
     parser.add_argument('--method', default='gradcam')
     parser.add_argument('--score', default='logit', choices=['logit', 'log-odds'],
                         help='explained score of the ground-truth class')
@@ -239,8 +254,12 @@ def main() -> None:
                               shortcut_rate=args.shortcut_rate if name == 'shortcut' else None,
                               shortcut_splits=('train', 'val', 'test'))
     configs = {name: write_config(work, name, root, args) for name, root in roots.items()}
+    trained = [n for n in ('clean', 'shortcut') if n in roots]
+    if args.guided_weight:
+        configs['guided'] = write_config(work, 'guided', roots['clean'], args, guided=True)
+        trained.append('guided')
     ckpts = {}
-    for name in [n for n in ('clean', 'shortcut') if n in roots]:
+    for name in trained:
         run_dir = osp.join(work, f'train_{name}')
         ckpts[name] = osp.join(run_dir, f'epoch_{args.epochs}.pth')
         if not osp.isfile(ckpts[name]):
@@ -260,6 +279,8 @@ def main() -> None:
         pairs = {k: v for k, v in pairs.items() if 'shortcut' not in v}
     if 'roi-only' in roots:
         pairs['clean model, ROI-only-signal test'] = ('clean', 'roi-only')
+    if args.guided_weight:
+        pairs['guided model, clean test'] = ('guided', 'clean')
     rows, per_image = {}, {}
     for name, (model_name, data_name) in pairs.items():
         tag = f'{model_name}_on_{data_name}'
@@ -292,7 +313,8 @@ def main() -> None:
           'over films with an expert ROI (marker_mass: over films with the tag)')
     print(result.to_string(float_format='%.3f'))
     result.to_csv(osp.join(work, f'summary_{args.method}_{layers_tag}.csv'))
-    tests = paired_tests(per_image, 'clean model, clean test')
+    tests = paired_tests(per_image, [n for n in ('clean model, clean test',
+                                                 'guided model, clean test') if n in rows])
     print('\nPaired per-image Wilcoxon tests (difference = reference minus other, Holm over rows)')
     print(tests.to_string(index=False, float_format='%.4g'))
     tests.to_csv(osp.join(work, f'paired_tests_{args.method}_{layers_tag}.csv'), index=False)
