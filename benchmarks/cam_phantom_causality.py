@@ -18,8 +18,10 @@ Steps (each skipped when its output exists, so a killed run resumes):
    skeleton (``signal_region='roi'``): the AUC it keeps there is what the ROI alone gives it;
    with ``--guided-weight W``, also a model trained on the clean phantom with the expert-guided
    CAM-alignment penalty (``CAMAlignmentGuidance``, weight W) on the clean test split;
-4. score two model-free baselines on the same expert masks: a uniform map and a centre-bias
-   map (an isotropic Gaussian at the image centre, sigma = 1/4 of the side).
+4. score model-free maps on the same expert masks: a uniform map, a centre-bias map (an
+   isotropic Gaussian at the image centre, sigma = 1/4 of the side) and, for the default CAM
+   layer, the expert ROI area-averaged to that layer's grid and upsampled as a CAM is: the
+   ceiling of a map of that resolution.
 
 Besides the ROI causality scores, ``marker_mass`` is the CAM mass inside the marker tag over the
 total (mean over test films that carry the tag; the tag's area share is printed beside it).
@@ -43,6 +45,7 @@ import os.path as osp
 import subprocess
 import sys
 
+import cv2
 import numpy as np
 import pandas as pd
 import torch
@@ -142,8 +145,10 @@ def write_config(work: str, name: str, data_root: str, args: argparse.Namespace,
     return path
 
 
-def baselines(cfg: Config) -> dict[str, pd.DataFrame]:
-    """Per-image scores of a uniform and a centre-bias map against the test expert masks."""
+def baselines(cfg: Config, grid: int | None = None) -> dict[str, pd.DataFrame]:
+    """Per-image scores of model-free maps against the test expert masks: uniform, centre
+    bias and, given the CAM layer's ``grid`` side, the expert ROI itself area-averaged to that
+    grid and upsampled like a CAM (the best-placed map a CAM of that resolution can draw)."""
     dataset, _ = build_split(cfg, 'test')
     samples = [dataset[i]['data_samples'] for i in range(len(dataset))]
     ids = [i for i, s in zip(image_ids(dataset), samples) if s.has_roi]
@@ -151,11 +156,15 @@ def baselines(cfg: Config) -> dict[str, pd.DataFrame]:
     h, w = masks.shape[1:]
     yy, xx = np.mgrid[:h, :w]
     centre = np.exp(-((yy - (h - 1) / 2) ** 2 + (xx - (w - 1) / 2) ** 2) / (2 * (h / 4) ** 2))
-    tables = {}
-    for name, cam in (('uniform map', np.ones((h, w))), ('centre-bias map', centre)):
-        scores = causality_scores(np.repeat(cam[None], len(masks), 0).astype(np.float32), masks)
-        tables[name] = pd.DataFrame(scores, index=pd.Index(ids, name='img_id'))[SCORES]
-    return tables
+    maps = {'uniform map': np.repeat(np.ones((1, h, w), np.float32), len(masks), 0),
+            'centre-bias map': np.repeat(centre[None].astype(np.float32), len(masks), 0)}
+    if grid:
+        maps[f'ROI on the {grid}x{grid} CAM grid'] = np.stack([cv2.resize(
+            cv2.resize((m > 0).astype(np.float32), (grid, grid), interpolation=cv2.INTER_AREA),
+            (w, h), interpolation=cv2.INTER_LINEAR) for m in masks])
+    return {name: pd.DataFrame(causality_scores(cam, masks),
+                               index=pd.Index(ids, name='img_id'))[SCORES]
+            for name, cam in maps.items()}
 
 
 def paired_tests(per_image: dict[str, pd.DataFrame], references: list[str]) -> pd.DataFrame:
@@ -304,7 +313,9 @@ def main() -> None:
         row.update({k.split('/')[-1]: v for k, v in test.items()
                     if k.endswith('roc_auc') or k.split('/')[-1].startswith('accuracy')})
         rows[name] = row
-    per_image.update(baselines(cfg))
+    # The default CAM layer (last stage) has stride output_stride: name its grid for the oracle.
+    per_image.update(baselines(cfg, None if args.target_layers
+                               else args.img_size // args.output_stride))
     means = pd.DataFrame({name: per_image[name].mean() for name in per_image if name not in rows})
     result = pd.concat([pd.DataFrame(rows).T, means.T])
     pd.set_option('display.width', 250)

@@ -6,7 +6,6 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 from mmpretrain.models.heads import MultiLabelClsHead
 from mmpretrain.structures import DataSample
 from pytorch_grad_cam import EigenCAM, GradCAM, GradCAMPlusPlus, LayerCAM, ScoreCAM, XGradCAM
@@ -33,33 +32,6 @@ CAM_METHODS: Dict[str, type] = {
     'scorecam': ScoreCAM,
 }
 GRADIENT_FREE = ('eigencam', 'scorecam')
-
-
-class _OnFeatureGrid:
-    """Mixin: leave each map on its target layer's grid instead of the input's size.
-
-    pytorch-grad-cam resizes every map to the input with OpenCV, then min-max scales it again,
-    one image at a time on the host; on a GPU that loop, not the network, sets the pace
-    (docs/benchmarks.md). With one target layer :class:`BatchCAM` upsamples the small maps
-    itself, batched on the model's device, with the same bilinear kernel and final scaling.
-    """
-
-    def get_target_width_height(self, input_tensor: torch.Tensor) -> None:
-        return None
-
-
-_ON_GRID = {name: type(cls.__name__, (_OnFeatureGrid, cls), {})
-            for name, cls in CAM_METHODS.items()}
-
-
-def _upsample(maps: np.ndarray, size: Tuple[int, int], device: torch.device) -> np.ndarray:
-    """Bilinear resize (OpenCV's pixel-centre convention) and per-map min-max scaling."""
-    grid = torch.from_numpy(np.ascontiguousarray(maps, dtype=np.float32)).to(device)
-    if grid.shape[-2:] != size:
-        grid = F.interpolate(grid[:, None], size=size, mode='bilinear', align_corners=False)[:, 0]
-    grid = grid - grid.amin(dim=(1, 2), keepdim=True)
-    grid = grid / (1e-7 + grid.amax(dim=(1, 2), keepdim=True))
-    return grid.cpu().numpy()
 
 
 @dataclass
@@ -174,9 +146,8 @@ class BatchCAM:
         reshape = TokensToFeatureMap(self.model.backbone) if self.vit else None
         grad_ctx = (torch.no_grad() if self.method in GRADIENT_FREE
                     else _gradients_from(self.model, self.layers, inputs))
-        on_grid = len(self.layers) == 1
-        cam = (_ON_GRID if on_grid else CAM_METHODS)[self.method](
-            model=self.model, target_layers=self.layers, reshape_transform=reshape)
+        cam = CAM_METHODS[self.method](model=self.model, target_layers=self.layers,
+                                       reshape_transform=reshape)
         cam.batch_size = self.score_cam_batch_size  # read by ScoreCAM only
         try:
             with grad_ctx, reshape or contextlib.nullcontext():
@@ -184,8 +155,6 @@ class BatchCAM:
             logits = cam.outputs.detach()
         finally:
             cam.activations_and_grads.release()
-        if on_grid:
-            maps = _upsample(maps, tuple(inputs.shape[-2:]), inputs.device)
         chosen = logits.argmax(dim=1).cpu().numpy() if classes is None else np.asarray(classes)
         return CAMResult(np.asarray(maps, dtype=np.float32), chosen.astype(np.int64), logits)
 
