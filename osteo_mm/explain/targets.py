@@ -131,7 +131,8 @@ class LogOddsTarget:
     ``sum_k mean_c(w_ck) A_k``, a map of the features every class reads, to the map of what
     separates the classes); unlike the probability, its gradient does not vanish on confidently
     classified images. Sigmoid (multi-label) logits already are log-odds: use
-    ``ClassifierOutputTarget`` there. pytorch-grad-cam offers neither score, hence this class.
+    ``ClassifierOutputTarget`` there. pytorch-grad-cam's targets give the logit or the softmax
+    probability, not the log-odds, hence this class.
 
     Args:
         category (int, optional): Class index; None takes the arg-max of each output.
