@@ -54,7 +54,7 @@ from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
 
 import osteo_mm  # noqa: F401
-from osteo_mm.datasets.phantom import generate_shoulder
+from osteo_mm.datasets.phantom import POSE_SHIFT, generate_shoulder
 from osteo_mm.evaluation.metrics.causality import causality_scores
 from osteo_mm.explain.analysis import build_split, image_ids, load_classifier, run_gradcam
 from osteo_mm.explain.io import id_to_relpath
@@ -229,6 +229,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--shortcut-rate', type=float, default=0.95)
     parser.add_argument('--signal-region', choices=['anatomy', 'roi'], default='anatomy',
                         help="phantom variant: 'roi' confines the bone signal to the expert ROI")
+    parser.add_argument('--pose-shift', type=float, default=POSE_SHIFT,
+                        help='largest translation of the anatomy per axis, in film sides: '
+                        'larger values move the expert ROI away from the film centre')
     parser.add_argument('--no-shortcut', action='store_true',
                         help='only the clean and random models (half the training)')
     parser.add_argument('--guided-weight', type=float,
@@ -260,6 +263,7 @@ def main() -> None:
         if not osp.isfile(osp.join(root, 'labels.csv')):
             generate_shoulder(root, num_patients=args.num_patients, size=args.phantom_size,
                               fmt='png', workers=args.gen_workers, signal_region=regions[name],
+                              pose_shift=args.pose_shift,
                               shortcut_rate=args.shortcut_rate if name == 'shortcut' else None,
                               shortcut_splits=('train', 'val', 'test'))
     configs = {name: write_config(work, name, root, args) for name, root in roots.items()}

@@ -47,6 +47,21 @@ def test_signal_region_is_recorded_and_a_resume_must_match(tmp_path):
         make_phantom.run(args)  # the default 'anatomy' is another run
 
 
+def test_pose_shift_is_recorded_and_a_resume_must_match(tmp_path):
+    import json
+
+    args = ['shoulder', '--out', str(tmp_path / 's'), '--num-patients', '3', '--size', '32',
+            '--format', 'png', '--no-progress']
+    make_phantom.run(args + ['--pose-shift', '0.2'])
+    with open(tmp_path / 's' / 'phantom.json') as file:
+        assert json.load(file)['pose_shift'] == 0.2
+    with pytest.raises(make_phantom.UserInputError):
+        make_phantom.run(args)  # the default shift is another run
+    make_phantom.run(args[:2] + [str(tmp_path / 'd')] + args[3:] + ['--pose-shift', '0.06'])
+    with open(tmp_path / 'd' / 'phantom.json') as file:
+        assert 'pose_shift' not in json.load(file)  # the default is not recorded
+
+
 @pytest.mark.parametrize('argv, message', [
     (['chest', '--num-patients', '2', '--format', 'png'], '--format: not an option of the chest'),
     (['shoulder', '--num-patients', '2', '--test-ratio', '0.3'], '--test-ratio: not an option'),
@@ -54,6 +69,7 @@ def test_signal_region_is_recorded_and_a_resume_must_match(tmp_path):
     (['shoulder', '--num-patients', '0'], '--num-patients must be >= 1'),
     (['shoulder', '--num-patients', '2', '--split-ratios', '0.5,0.5,0.5'], 'summing to 1'),
     (['chest', '--num-patients', '2', '--signal-region', 'roi'], '--signal-region: not an option'),
+    (['shoulder', '--num-patients', '2', '--pose-shift', '0.3'], 'must be in [0, 0.25]'),
 ])
 def test_bad_input_is_one_line_error(tmp_path, monkeypatch, capsys, argv, message):
     monkeypatch.setattr(sys, 'argv', ['make_phantom.py'] + argv + ['--out', str(tmp_path / 'o')])

@@ -13,11 +13,11 @@ Interrupted and re-run with the same arguments, it resumes where it stopped.
 import argparse
 import sys
 
-from osteo_mm.datasets.phantom import generate_chest, generate_shoulder
+from osteo_mm.datasets.phantom import POSE_SHIFT, generate_chest, generate_shoulder
 from osteo_mm.utils.cli import UserInputError, cli_main
 
 _SHOULDER_ONLY = {'format', 'split_ratios', 'shortcut_rate', 'shortcut_splits',
-                  'shortcut_elsewhere', 'signal_region'}
+                  'shortcut_elsewhere', 'signal_region', 'pose_shift'}
 _CHEST_ONLY = {'test_ratio'}
 
 
@@ -58,6 +58,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     shoulder.add_argument('--signal-region', choices=['anatomy', 'roi'],
                           help="where the T-score shows: 'anatomy' (default: whole diaphyseal "
                           "cortex, head and metaphysis) or 'roi' (only inside the expert ROI)")
+    shoulder.add_argument('--pose-shift', type=float,
+                          help='largest translation of the anatomy per axis, in film sides '
+                          '(default 0.06; at most 0.25)')
     chest = parser.add_argument_group('chest only')
     chest.add_argument('--test-ratio', type=float,
                        help='fraction of patients in test_list.txt (default 0.2)')
@@ -91,7 +94,9 @@ def run(argv=None) -> str:
                 shortcut_splits=[s.strip() for s in (args.shortcut_splits or 'train,val')
                                  .split(',')],
                 shortcut_elsewhere=args.shortcut_elsewhere or 'absent', unlabeled=args.unlabeled,
-                signal_region=args.signal_region or 'anatomy', workers=args.workers,
+                signal_region=args.signal_region or 'anatomy',
+                pose_shift=POSE_SHIFT if args.pose_shift is None else args.pose_shift,
+                workers=args.workers,
                 progress=not args.no_progress)
         return generate_chest(
             args.out, args.num_patients, size=args.size, seed=args.seed,

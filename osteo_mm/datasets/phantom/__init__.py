@@ -8,6 +8,7 @@ it to the ROI, the reference for validating explanation metrics.
 from .chest import CHEST_FINDINGS, ChestPatient, ChestView, render_chest, sample_chest_patient
 from .generate import SHOULDER_COLUMNS, generate_chest, generate_shoulder, patient_splits
 from .shoulder import (
+    POSE_SHIFT,
     ROI_DIAPHYSIS,
     ROI_HEAD,
     SIGNAL_REGIONS,
@@ -22,7 +23,7 @@ from .shoulder import (
 __all__ = [
     'CHEST_FINDINGS', 'ChestPatient', 'ChestView', 'render_chest', 'sample_chest_patient',
     'SHOULDER_COLUMNS', 'generate_chest', 'generate_shoulder', 'patient_splits',
-    'ROI_DIAPHYSIS', 'ROI_HEAD', 'SIGNAL_REGIONS', 'ShoulderPatient', 'ShoulderView',
+    'POSE_SHIFT', 'ROI_DIAPHYSIS', 'ROI_HEAD', 'SIGNAL_REGIONS', 'ShoulderPatient', 'ShoulderView',
     'cortical_index',
     'render_shoulder', 'sample_patient', 'shoulder_image'
 ]

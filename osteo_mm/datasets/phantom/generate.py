@@ -19,7 +19,7 @@ from tqdm import tqdm
 from ..labels import NIH_LABELS, NIH_NO_FINDING, WHO_CLASSES
 from .chest import ChestView, render_chest, sample_chest_patient
 from .draw import mask_boxes
-from .shoulder import SIGNAL_REGIONS, sample_patient, shoulder_image
+from .shoulder import POSE_SHIFT, SIGNAL_REGIONS, sample_patient, shoulder_image
 from .writers import encode_dicom, encode_png, to_uint8, write_bytes_atomic, write_csv_atomic
 
 #: Columns of the shoulder CSV, in the order written.
@@ -151,8 +151,8 @@ def generate_shoulder(out_dir: str, num_patients: int, size: int = 256, seed: in
                       shortcut_rate: float | None = None,
                       shortcut_splits: Sequence[str] = ('train', 'val'),
                       shortcut_elsewhere: str = 'absent', unlabeled: bool = False,
-                      signal_region: str = 'anatomy', workers: int = 1,
-                      progress: bool = True) -> str:
+                      signal_region: str = 'anatomy', pose_shift: float = POSE_SHIFT,
+                      workers: int = 1, progress: bool = True) -> str:
     """Write a shoulder phantom: images, ROI masks and the shoulder CSV.
 
     Layout: ``images/PH0001_0.dcm`` (or ``.png``), ``masks/PH0001_0.png`` (1 = diaphyseal
@@ -177,6 +177,9 @@ def generate_shoulder(out_dir: str, num_patients: int, size: int = 256, seed: in
         unlabeled (bool): Write images only (for self-supervised pretraining).
         signal_region (str): ``'anatomy'`` (default) or ``'roi'``: the T-score shows only
             inside the expert ROI, for testing explanations (see ``SIGNAL_REGIONS``).
+        pose_shift (float): Largest translation of the anatomy per axis, in canonical units
+            (about a film side), in [0, 0.25]; larger values move the shoulder (and the expert
+            ROI) further from the film centre, as varied positioning does. Default 0.06.
         workers (int): Worker processes (output does not depend on it).
         progress (bool): Show a tqdm progress bar.
 
@@ -207,6 +210,9 @@ def generate_shoulder(out_dir: str, num_patients: int, size: int = 256, seed: in
            f'--signal-region must be one of {SIGNAL_REGIONS}, got {signal_region!r}')
     if signal_region != 'anatomy':  # recorded only when set: earlier runs stay resumable
         params['signal_region'] = signal_region
+    _check(0.0 <= pose_shift <= 0.25, f'--pose-shift must be in [0, 0.25], got {pose_shift}')
+    if pose_shift != POSE_SHIFT:
+        params['pose_shift'] = pose_shift
     done = _prepare(out_dir, params)
     splits = patient_splits(num_patients, split_ratios, seed)
     ext = '.dcm' if fmt == 'dicom' else '.png'
@@ -226,7 +232,8 @@ def generate_shoulder(out_dir: str, num_patients: int, size: int = 256, seed: in
                 elif shortcut_elsewhere == 'flipped':
                     marker = positive != agree
             view, marker_box = shoulder_image(patient, rng, size, marker,
-                                              signal_region=signal_region)
+                                              signal_region=signal_region,
+                                              pose_shift=pose_shift)
             name = f'{patient.patient_id}_{k}'
             image_rel = f'images/{name}{ext}'
             if fmt == 'dicom':

@@ -39,6 +39,8 @@ _MU_SOFT, _MU_LUNG_AIR, _MU_CORTEX, _MU_MARROW, _MU_TRABECULA = 0.55, 0.35, 14.0
 
 # Deltoid tuberosity: distance down the humeral axis from the top of the metaphysis.
 _DT_LEVEL = 0.34
+#: Default largest translation of the anatomy on the film, per axis, in canonical units.
+POSE_SHIFT = 0.06
 
 #: Where the T-score shows on the film: ``'anatomy'`` (cortex of the whole diaphysis, trabeculae
 #: of head and metaphysis, as in bone) or ``'roi'`` (only inside the expert ROI; elsewhere the
@@ -173,7 +175,8 @@ def _scapula(u: np.ndarray, v: np.ndarray, matrix: np.ndarray, size: int,
 
 
 def render_shoulder(patient: ShoulderPatient, rng: np.random.Generator, size: int,
-                    side: str | None = None, signal_region: str = 'anatomy') -> ShoulderView:
+                    side: str | None = None, signal_region: str = 'anatomy',
+                    pose_shift: float = POSE_SHIFT) -> ShoulderView:
     """Render one AP shoulder film of ``patient`` with a random pose and acquisition.
 
     Args:
@@ -183,6 +186,9 @@ def render_shoulder(patient: ShoulderPatient, rng: np.random.Generator, size: in
         side (str, optional): ``'R'`` or ``'L'``; random when None.
         signal_region (str): One of :data:`SIGNAL_REGIONS`. The random stream is the same for
             both, so a film differs between them only in the bone outside the ROI.
+        pose_shift (float): Largest translation of the anatomy per axis (canonical units,
+            about a film side); the same random numbers are drawn for any value, so only the
+            anatomy's position changes. Defaults to :data:`POSE_SHIFT`.
 
     Returns:
         ShoulderView: The image, the expert ROI mask and boxes, and the side.
@@ -191,7 +197,8 @@ def render_shoulder(patient: ShoulderPatient, rng: np.random.Generator, size: in
         raise ValueError(f'signal_region must be one of {SIGNAL_REGIONS}, got {signal_region!r}')
     side = side or ('R' if rng.random() < 0.5 else 'L')
     matrix = pose_matrix(rotation_deg=rng.uniform(-12, 12), scale=rng.uniform(0.85, 1.15),
-                         shift=(rng.uniform(-0.06, 0.06), rng.uniform(-0.06, 0.06)),
+                         shift=(rng.uniform(-pose_shift, pose_shift),
+                                rng.uniform(-pose_shift, pose_shift)),
                          mirror=side == 'L')
     u, v = canonical_grid(size, matrix)
     build = rng.uniform(0.92, 1.08)
@@ -286,7 +293,8 @@ def cortical_index(image: np.ndarray, roi_mask: np.ndarray) -> float:
 
 
 def shoulder_image(patient: ShoulderPatient, rng: np.random.Generator, size: int,
-                   marker: bool, side: str | None = None, signal_region: str = 'anatomy'
+                   marker: bool, side: str | None = None, signal_region: str = 'anatomy',
+                   pose_shift: float = POSE_SHIFT
                    ) -> tuple[ShoulderView, tuple[int, int, int, int] | None]:
     """Render a film and optionally burn in the shortcut marker afterwards.
 
@@ -300,11 +308,12 @@ def shoulder_image(patient: ShoulderPatient, rng: np.random.Generator, size: int
         marker (bool): Burn in the marker.
         side (str, optional): ``'R'`` or ``'L'``; random when None.
         signal_region (str): Where the T-score shows (:data:`SIGNAL_REGIONS`).
+        pose_shift (float): Largest translation of the anatomy (see :func:`render_shoulder`).
 
     Returns:
         tuple: The view and the marker box ``(x, y, w, h)`` (None without marker).
     """
     marker_rng = np.random.default_rng(rng.integers(2**63))
-    view = render_shoulder(patient, rng, size, side, signal_region)
+    view = render_shoulder(patient, rng, size, side, signal_region, pose_shift)
     box = burn_marker(view.image, marker_rng, 'K') if marker else None
     return view, box

@@ -7,6 +7,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import cross_val_predict
 
 from osteo_mm.datasets.phantom import (
+    POSE_SHIFT,
     ROI_DIAPHYSIS,
     ROI_HEAD,
     cortical_index,
@@ -128,3 +129,24 @@ def test_signal_region_keeps_the_default_film_and_rejects_unknown_modes():
     np.testing.assert_array_equal(default.image, anatomy.image)
     with pytest.raises(ValueError, match='signal_region'):
         render_shoulder(patient, np.random.default_rng(9), 64, signal_region='cortex')
+
+
+def test_pose_shift_moves_the_anatomy_and_nothing_else():
+    def films(pose_shift):
+        return [render_shoulder(_patient(i), np.random.default_rng([5, i]), 96,
+                                pose_shift=pose_shift) for i in range(40)]
+
+    default, wide = films(POSE_SHIFT), films(0.2)
+    np.testing.assert_array_equal(
+        render_shoulder(_patient(0), np.random.default_rng([5, 0]), 96).image, default[0].image)
+    centres = {name: np.array([np.argwhere(v.roi_mask > 0).mean(0) for v in views])
+               for name, views in (('default', default), ('wide', wide))}
+    # Same patients, sides and poses: only the position of the anatomy changed ...
+    assert [v.side for v in default] == [v.side for v in wide]
+    areas = np.array([[(a.roi_mask > 0).sum(), (b.roi_mask > 0).sum()]
+                      for a, b in zip(default, wide)], float)
+    assert np.all(np.abs(areas[:, 1] / areas[:, 0] - 1) < 0.1)
+    # ... and it spreads over the film (row spread about 3x, columns less: the sides mirror).
+    spread = {name: c.std(0) for name, c in centres.items()}
+    assert spread['wide'][0] > 2 * spread['default'][0]
+    assert spread['wide'][1] > 1.2 * spread['default'][1]
