@@ -4,7 +4,8 @@ and a model trained with the shortcut marker vs one trained without it.
 Steps (each skipped when its output exists, so a killed run resumes):
 
 1. write two shoulder phantoms with the same seed (pixel-identical films outside the marker;
-   ``--signal-region roi`` for the variant whose bone signal lies only inside the expert ROI):
+   ``--signal-region roi`` for the variant whose bone signal lies only inside the expert ROI,
+   ``--pose-shift`` for a wider range of the anatomy's position on the film):
    ``clean`` (no marker) and ``shortcut`` (a burned-in marker agreeing with the osteoporosis
    label in ``--shortcut-rate`` of the images of every split, test included);
 2. train ResNet-18 on each with ``tools/train.py`` at ``--img-size`` (from scratch, or both from
