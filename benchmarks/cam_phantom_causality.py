@@ -57,6 +57,7 @@ from mmpretrain.registry import MODELS
 import osteo_mm  # noqa: F401
 from osteo_mm.datasets.phantom import POSE_SHIFT, generate_shoulder
 from osteo_mm.evaluation.metrics.causality import causality_scores
+from osteo_mm.explain import CAM_SCORES
 from osteo_mm.explain.analysis import build_split, image_ids, load_classifier, run_gradcam
 from osteo_mm.explain.io import id_to_relpath
 from osteo_mm.stats import holm, wilcoxon_test
@@ -239,7 +240,7 @@ def parse_args() -> argparse.Namespace:
                         help='also train a model on the clean phantom with the CAM-alignment '
                         'penalty of this weight (expert-guided learning) and explain it')
     parser.add_argument('--method', default='gradcam')
-    parser.add_argument('--score', default='logit', choices=['logit', 'log-odds'],
+    parser.add_argument('--score', default='logit', choices=CAM_SCORES,
                         help='explained score of the ground-truth class')
     parser.add_argument('--target-layers', nargs='+', help='default: last backbone stage')
     return parser.parse_args()

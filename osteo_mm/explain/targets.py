@@ -148,8 +148,7 @@ class LogOddsTarget:
         if self.category is None:
             index = model_output.argmax(-1, keepdim=True)
         else:
-            index = torch.full((*model_output.shape[:-1], 1), self.category,
-                               dtype=torch.long, device=model_output.device)
+            index = torch.full_like(model_output[..., :1], self.category, dtype=torch.long)
         chosen = model_output.gather(-1, index).squeeze(-1)
         others = model_output.scatter(-1, index, float('-inf'))
         return chosen - torch.logsumexp(others, dim=-1)
