@@ -6,8 +6,9 @@ On the same shoulder-phantom test images and the same ResNet-18 config, one proc
    data loading, batched Grad-CAM, causality, ``.npz`` + overlay writing, ``causality.csv``;
 2. an MMPretrain ``vis_cam.py``-style loop: per image, build the model and load the checkpoint,
    run the test pipeline, build a pytorch-grad-cam ``GradCAM`` and compute one map;
-3. compute only, on preprocessed in-memory batches: ``BatchCAM`` vs a training step
-   (forward, loss, backward, SGD step) of the same model at the same size and batch size.
+3. compute only, on preprocessed in-memory batches: ``BatchCAM`` with its on-device backend
+   and with pytorch-grad-cam's, vs a training step (forward, loss, backward, SGD step) of the
+   same model at the same size and batch size.
 
 Results go to the "Grad-CAM and causality" section of docs/benchmarks.md.
 
@@ -75,9 +76,21 @@ def per_image_loop(cfg: Config, ckpt: str, dataset, n: int, device: str) -> floa
     return time.perf_counter() - start
 
 
+def _cam_rate(model, batches: list, n: int, backend: str, device: str) -> float:
+    explainer = BatchCAM(model, backend=backend)
+    explainer(batches[0]['inputs'], None)  # warm-up
+    _sync(device)
+    start = time.perf_counter()
+    for data in batches:
+        explainer(data['inputs'], None)
+    _sync(device)
+    return n / (time.perf_counter() - start)
+
+
 def compute_only(cfg: Config, ckpt: str, dataset, n: int, batch_size: int,
                  device: str) -> tuple:
-    """Images/s of BatchCAM and of a training step on the same preprocessed batches."""
+    """Images/s of BatchCAM (device and pytorch-grad-cam backends) and of a training step
+    on the same preprocessed batches."""
     model, _ = load_classifier(cfg, ckpt, device)
     pipeline = Compose(cfg.test_dataloader.dataset.pipeline)
     batches = []
@@ -85,14 +98,8 @@ def compute_only(cfg: Config, ckpt: str, dataset, n: int, batch_size: int,
         items = [pipeline(dataset.get_data_info(i)) for i in range(start, min(start + batch_size,
                                                                              n))]
         batches.append(model.data_preprocessor(pseudo_collate(items), False))
-    explainer = BatchCAM(model)
-    explainer(batches[0]['inputs'], None)  # warm-up
-    _sync(device)
-    start = time.perf_counter()
-    for data in batches:
-        explainer(data['inputs'], None)
-    _sync(device)
-    cam_rate = n / (time.perf_counter() - start)
+    rates = {backend: _cam_rate(model, batches, n, backend, device)
+             for backend in ('device', 'grad-cam')}
 
     model.train()
     optim = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
@@ -107,7 +114,7 @@ def compute_only(cfg: Config, ckpt: str, dataset, n: int, batch_size: int,
         optim.zero_grad()
     _sync(device)
     train_rate = n / (time.perf_counter() - start)
-    return cam_rate, train_rate
+    return rates, train_rate
 
 
 def main() -> None:
@@ -119,6 +126,8 @@ def main() -> None:
     parser.add_argument('--batch-size', type=int, default=32)
     parser.add_argument('--num-workers', type=int, default=0, help='runner dataloader workers')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--compute-only', action='store_true',
+                        help='skip the runner and the per-image loop (part 3 only)')
     args = parser.parse_args()
     if not osp.isfile(osp.join(args.data_root, 'labels.csv')):
         generate_shoulder(args.data_root, num_patients=args.num_images, size=128, fmt='png',
@@ -133,21 +142,25 @@ def main() -> None:
     dataset, loader_cfg = build_split(cfg, 'test')
     n = len(dataset)
 
-    start = time.perf_counter()
-    model, _ = load_classifier(cfg, ckpt, args.device)
-    run_gradcam(model, dataset, loader_cfg, osp.join(work, 'gradcam'), num_vis=16)
-    tool_rate = n / (time.perf_counter() - start)
-    loop_rate = n / per_image_loop(cfg, ckpt, dataset, n, args.device)
-    cam_rate, train_rate = compute_only(cfg, ckpt, dataset, n, args.batch_size, args.device)
+    if not args.compute_only:
+        start = time.perf_counter()
+        model, _ = load_classifier(cfg, ckpt, args.device)
+        run_gradcam(model, dataset, loader_cfg, osp.join(work, 'gradcam'), num_vis=16)
+        tool_rate = n / (time.perf_counter() - start)
+        loop_rate = n / per_image_loop(cfg, ckpt, dataset, n, args.device)
+    rates, train_rate = compute_only(cfg, ckpt, dataset, n, args.batch_size, args.device)
     device = (torch.cuda.get_device_name() if args.device.startswith('cuda')
               else f'CPU, torch threads {torch.get_num_threads()}')
     print(f'ResNet-18, {n} phantom images at {args.img_size} px, batch {args.batch_size}, '
           f'{device}, load average {os.getloadavg()[0]:.1f}')
-    print(f'gradcam runner (load once, batched, with I/O + causality): {tool_rate:.1f} img/s')
-    print(f'per-image loop (model reloaded per image):                {loop_rate:.1f} img/s '
-          f'-> runner is {tool_rate / loop_rate:.1f}x faster')
-    print(f'compute only: BatchCAM {cam_rate:.1f} img/s vs training step {train_rate:.1f} img/s '
-          f'-> {cam_rate / train_rate:.2f}x')
+    if not args.compute_only:
+        print(f'gradcam runner (load once, batched, with I/O + causality): {tool_rate:.1f} '
+              f'img/s')
+        print(f'per-image loop (model reloaded per image):                {loop_rate:.1f} '
+              f'img/s -> runner is {tool_rate / loop_rate:.1f}x faster')
+    for backend, rate in rates.items():
+        print(f'compute only: BatchCAM backend {backend!r} {rate:.1f} img/s vs training step '
+              f'{train_rate:.1f} img/s -> {rate / train_rate:.2f}x')
 
 
 if __name__ == '__main__':

@@ -12,6 +12,7 @@ from pytorch_grad_cam import EigenCAM, GradCAM, GradCAMPlusPlus, LayerCAM, Score
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from torch import nn
 
+from .device_cam import DEVICE_METHODS, device_cams
 from .reshape import TokensToFeatureMap
 from .targets import (
     CAM_SCORES,
@@ -32,6 +33,7 @@ CAM_METHODS: Dict[str, type] = {
     'scorecam': ScoreCAM,
 }
 GRADIENT_FREE = ('eigencam', 'scorecam')
+CAM_BACKENDS = ('auto', 'device', 'grad-cam')
 
 
 @dataclass
@@ -39,8 +41,8 @@ class CAMResult:
     """Maps of one batch.
 
     Attributes:
-        cams (np.ndarray): ``(B, H, W)`` float32 maps in ``[0, 1]`` (each min-max scaled by
-            pytorch-grad-cam), in network-input coordinates.
+        cams (np.ndarray): ``(B, H, W)`` float32 maps in ``[0, 1]`` (each min-max scaled as
+            pytorch-grad-cam does), in network-input coordinates.
         target_classes (np.ndarray): ``(B,)`` explained class per image.
         logits (torch.Tensor): ``(B, num_classes)`` detached model outputs of the same pass.
     """
@@ -93,6 +95,11 @@ class BatchCAM:
         score (str): What is explained for the target class: ``'logit'`` (the raw output, as
             pytorch-grad-cam does) or ``'log-odds'`` (:class:`LogOddsTarget`; for sigmoid heads
             the logit already is the log-odds). Defaults to ``'logit'``.
+        backend (str): Who computes the maps: ``'device'`` (our batched torch code on the
+            model's device, :mod:`.device_cam`; Grad-CAM, Grad-CAM++, XGrad-CAM, LayerCAM),
+            ``'grad-cam'`` (pytorch-grad-cam, which post-processes on the host) or ``'auto'``
+            (``'device'`` where the method has it, else ``'grad-cam'``). Both give the same
+            maps to float rounding. Defaults to ``'auto'``.
 
     Example:
         >>> explainer = BatchCAM(model, method='gradcam++')
@@ -102,11 +109,18 @@ class BatchCAM:
 
     def __init__(self, model: nn.Module, method: str = 'gradcam',
                  target_layers: Optional[Sequence[str]] = None,
-                 score_cam_batch_size: int = 32, score: str = 'logit') -> None:
+                 score_cam_batch_size: int = 32, score: str = 'logit',
+                 backend: str = 'auto') -> None:
         if method not in CAM_METHODS:
             raise ValueError(f'unknown CAM method {method!r}; choose from {sorted(CAM_METHODS)}')
         if score not in CAM_SCORES:
             raise ValueError(f'unknown CAM score {score!r}; choose from {CAM_SCORES}')
+        if backend not in CAM_BACKENDS:
+            raise ValueError(f'unknown CAM backend {backend!r}; choose from {CAM_BACKENDS}')
+        if backend == 'device' and method not in DEVICE_METHODS:
+            raise ValueError(f'CAM method {method!r} has no device backend; choose from '
+                             f'{sorted(DEVICE_METHODS)} or backend "grad-cam"')
+        self.on_device = backend != 'grad-cam' and method in DEVICE_METHODS
         self.model = model
         self.method = method
         self.layer_names = list(target_layers or default_target_layer_names(model))
@@ -144,6 +158,14 @@ class BatchCAM:
             targets = (None if classes is None
                        else [ClassifierOutputTarget(int(c)) for c in classes])
         reshape = TokensToFeatureMap(self.model.backbone) if self.vit else None
+        if self.on_device:
+            self.model.eval()  # as pytorch-grad-cam does: BatchNorm/dropout in inference mode
+            with _gradients_from(self.model, self.layers, inputs), \
+                    reshape or contextlib.nullcontext():
+                maps, chosen, logits = device_cams(
+                    self.model, dict(zip(self.layer_names, self.layers)), inputs, classes,
+                    self.method, self._log_odds, reshape)
+            return CAMResult(maps.cpu().numpy(), chosen.cpu().numpy(), logits)
         grad_ctx = (torch.no_grad() if self.method in GRADIENT_FREE
                     else _gradients_from(self.model, self.layers, inputs))
         cam = CAM_METHODS[self.method](model=self.model, target_layers=self.layers,

@@ -142,13 +142,25 @@ class LogOddsTarget:
         self.category = category
 
     def __call__(self, model_output: torch.Tensor) -> torch.Tensor:
-        if model_output.shape[-1] < 2:
-            raise ValueError('log-odds need at least two softmax outputs, got '
-                             f'{model_output.shape[-1]}')
         if self.category is None:
             index = model_output.argmax(-1, keepdim=True)
         else:
             index = torch.full_like(model_output[..., :1], self.category, dtype=torch.long)
-        chosen = model_output.gather(-1, index).squeeze(-1)
-        others = model_output.scatter(-1, index, float('-inf'))
-        return chosen - torch.logsumexp(others, dim=-1)
+        return log_odds(model_output, index)
+
+
+def log_odds(logits: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """``z_c - logsumexp_{j != c}(z_j)`` of softmax logits (see :class:`LogOddsTarget`).
+
+    Args:
+        logits (torch.Tensor): ``(..., K)`` logits, ``K >= 2``.
+        index (torch.Tensor): ``(..., 1)`` long class index ``c`` per row.
+
+    Returns:
+        torch.Tensor: ``(...)`` log-odds of the indexed classes.
+    """
+    if logits.shape[-1] < 2:
+        raise ValueError(f'log-odds need at least two softmax outputs, got {logits.shape[-1]}')
+    chosen = logits.gather(-1, index).squeeze(-1)
+    others = logits.scatter(-1, index, float('-inf'))
+    return chosen - torch.logsumexp(others, dim=-1)

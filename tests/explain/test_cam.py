@@ -14,6 +14,7 @@ from osteo_mm.explain import (
     default_target_layer_names,
     target_classes,
 )
+from osteo_mm.explain.device_cam import DEVICE_METHODS
 
 
 @pytest.fixture
@@ -79,16 +80,59 @@ def test_pred_target_explains_the_argmax_class(resnet):
     assert result.target_classes.tolist() == result.logits.argmax(1).tolist()
 
 
-def test_backward_stops_at_the_target_layer_and_gradients_are_restored(resnet):
+@pytest.mark.parametrize('backend,weight_grads', [('grad-cam', ['layer4']), ('device', [])])
+def test_backward_stops_at_the_target_layer_and_gradients_are_restored(resnet, backend,
+                                                                        weight_grads):
     reached = []
     resnet.backbone.conv1.weight.register_hook(lambda grad: reached.append('conv1'))
     resnet.backbone.layer4[-1].conv2.weight.register_hook(lambda grad: reached.append('layer4'))
     existing = torch.ones_like(resnet.head.fc.weight)
     resnet.head.fc.weight.grad = existing
-    BatchCAM(resnet)(_images(2), [0, 1])
-    assert reached == ['layer4']  # no weight gradient computed below the target layer
+    BatchCAM(resnet, backend=backend)(_images(2), [0, 1])
+    # pytorch-grad-cam backpropagates into the target layer's weights, the device backend
+    # only to the layer's output; neither computes a weight gradient below the target layer.
+    assert reached == weight_grads
     assert all(p.requires_grad for p in resnet.parameters())
     assert resnet.head.fc.weight.grad is existing
+
+
+@pytest.mark.parametrize('method', sorted(DEVICE_METHODS))
+@pytest.mark.parametrize('score', CAM_SCORES)
+def test_device_backend_gives_the_maps_of_pytorch_grad_cam(method, score):
+    resnet, vit = tiny_resnet(num_classes=3), tiny_vit(num_classes=3)
+    cases = [(resnet, _images(3), None, [0, 2, 1]),
+             (resnet, _images(3), ['backbone.layer3', 'backbone.layer4'], None),
+             (vit, _images(3)[..., :32, :48], None, [2, 1, 0])]
+    for model, images, layers, classes in cases:
+        ours, library = (BatchCAM(model, method=method, target_layers=layers, score=score,
+                                  backend=backend)(images, classes)
+                         for backend in ('device', 'grad-cam'))
+        assert ours.cams.shape == images.shape[:1] + images.shape[2:]
+        np.testing.assert_allclose(ours.cams, library.cams, atol=1e-5)
+        assert ours.target_classes.tolist() == library.target_classes.tolist()
+        torch.testing.assert_close(ours.logits, library.logits)
+        assert np.ptp(ours.cams.reshape(len(images), -1), axis=1).max() > 0.5  # not all zero
+
+
+def test_auto_backend_uses_the_library_only_where_it_must(resnet):
+    assert BatchCAM(resnet, method='gradcam').on_device
+    assert not BatchCAM(resnet, method='gradcam', backend='grad-cam').on_device
+    assert not BatchCAM(resnet, method='eigencam').on_device
+    with pytest.raises(ValueError, match="'scorecam' has no device backend"):
+        BatchCAM(resnet, method='scorecam', backend='device')
+    with pytest.raises(ValueError, match='unknown CAM backend'):
+        BatchCAM(resnet, backend='cuda')
+
+
+def test_device_backend_refuses_layers_it_cannot_explain(resnet):
+    with pytest.raises(ValueError, match=r"exactly once .*runs: \{'data_preprocessor': 0\}"):
+        BatchCAM(resnet, target_layers=['backbone.layer4', 'data_preprocessor'],
+                 backend='device')(_images(2), [0, 1])
+    resnet.backbone.layer3.register_forward_hook(lambda module, args, out: out.detach())
+    unreached = r"no gradient reaches target layer\(s\) \['backbone.layer3'\]"
+    with pytest.raises(ValueError, match=unreached):
+        BatchCAM(resnet, target_layers=['backbone.layer4', 'backbone.layer3'],
+                 backend='device')(_images(2), [0, 1])
 
 
 def test_target_classes_from_ground_truth_pred_or_index():
