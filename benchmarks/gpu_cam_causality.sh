@@ -7,7 +7,7 @@
 #      FLAGS set in RUNS (';'-separated), each in its own work dir, each under a time limit.
 # Usage: bash benchmarks/gpu_cam_causality.sh OUT_DIR [WORK_DIR]
 # Knobs (environment): SIZE=256 PATIENTS=2000 EPOCHS=30 WORKERS=14 LIMIT=200 (s per run),
-#   AMP=--amp (AMP= on a CPU), RUNS='--signal-region roi --no-shortcut;--no-shortcut'.
+#   AMP=--amp (AMP= on a CPU), CAM=1 (0 skips step 1), RUNS='--signal-region roi --no-shortcut;--no-shortcut'.
 set -u
 out=${1:?usage: gpu_cam_causality.sh OUT_DIR [WORK_DIR]}
 work=${2:-/tmp/gpu_cam}
@@ -24,10 +24,12 @@ stamp "machine"
 print("torch", torch.__version__, "mmpretrain", mmpretrain.__version__, "grad-cam",
       version("grad-cam"))'; } >> "$log" 2>&1
 
-stamp "CAM throughput (ResNet-18, 200 images, ${size} px, batch 64)"
-timeout 150 "$py" benchmarks/cam_throughput.py --data-root "$work/cam_phantom200" \
-    --num-images 200 --img-size "$size" --batch-size 64 --num-workers 8 \
-    2>"$work/cam_throughput.err" | tail -5 >> "$log"
+if [ "${CAM:-1}" != 0 ]; then
+    stamp "CAM throughput (ResNet-18, 200 images, ${size} px, batch 64)"
+    timeout 150 "$py" benchmarks/cam_throughput.py --data-root "$work/cam_phantom200" \
+        --num-images 200 --img-size "$size" --batch-size 64 --num-workers 8 \
+        2>"$work/cam_throughput.err" | tail -5 >> "$log"
+fi
 
 stamp "chest-phantom SparK ResNet-18"
 "$py" tools/dataset_converters/make_phantom.py chest --out "$work/phantom_chest" --num-patients 200 --size 128 \

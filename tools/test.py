@@ -19,6 +19,7 @@ from mmengine.runner import Runner
 
 from osteo_mm.utils.cli import UserInputError, cli_main, load_config, require_file
 from osteo_mm.utils.dist import setup_cpu_distributed
+from osteo_mm.utils.workers import stop_dataloader_workers
 
 _RECORD_FORMATS = ('.csv', '.json')
 
@@ -85,7 +86,10 @@ def main(argv=None) -> None:
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     if args.out and args.out.endswith('.pkl'):
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
-    metrics = runner.test()
+    try:
+        metrics = runner.test()
+    finally:
+        stop_dataloader_workers(runner)
     if args.out_metrics and runner.rank == 0:
         with open(args.out_metrics, 'w') as f:
             json.dump({k: _json_value(v) for k, v in metrics.items()}, f, indent=2)

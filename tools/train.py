@@ -16,6 +16,7 @@ from mmengine.runner import Runner
 
 from osteo_mm.utils.cli import cli_main, load_config, require_file
 from osteo_mm.utils.dist import setup_cpu_distributed
+from osteo_mm.utils.workers import stop_dataloader_workers
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -84,7 +85,10 @@ def main(argv=None) -> None:
     cfg = merge_args(cfg, args)
     setup_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    runner.train()
+    try:
+        runner.train()
+    finally:
+        stop_dataloader_workers(runner)
 
 
 if __name__ == '__main__':

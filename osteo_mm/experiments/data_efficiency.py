@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from osteo_mm.utils.cli import UserInputError, require_file
 from osteo_mm.utils.io import dump_json_atomic
+from osteo_mm.utils.workers import stop_dataloader_workers
 
 RESULT_FILE = 'result.json'
 
@@ -151,8 +152,11 @@ def train_and_test(cfg: Config) -> dict:
         dict: The test metrics plus ``num_train_images``.
     """
     runner = Runner.from_cfg(cfg)
-    runner.train()
-    metrics = dict(runner.test())
+    try:
+        runner.train()
+        metrics = dict(runner.test())
+    finally:
+        stop_dataloader_workers(runner)
     metrics['num_train_images'] = len(runner.train_dataloader.dataset)
     return metrics
 

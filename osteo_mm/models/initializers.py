@@ -72,7 +72,7 @@ class CheckedPretrainedInit(PretrainedInit):
             total += param.numel()
             source = state_dict.get(name)
             if source is not None and (
-                    torch.equal(param.detach(), source.to(param.dtype)) if source.shape ==
+                    torch.equal(param.detach(), source.to(param)) if source.shape ==
                     param.shape else not torch.equal(param.detach(), before[name])):
                 loaded += param.numel()
             else:
