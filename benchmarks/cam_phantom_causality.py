@@ -18,7 +18,8 @@ Steps (each skipped when its output exists, so a killed run resumes):
    on a counterfactual copy of the test films whose bone outside the expert ROI is a reference
    skeleton (``signal_region='roi'``): the AUC it keeps there is what the ROI alone gives it;
    with ``--guided-weight W``, also a model trained on the clean phantom with the expert-guided
-   CAM-alignment penalty (``CAMAlignmentGuidance``, weight W) on the clean test split;
+   CAM-alignment penalty (``CAMAlignmentGuidance``, weight W, ``--guided-loss``) on the clean
+   test split;
 4. score model-free maps on the same expert masks: a uniform map, a centre-bias map (an
    isotropic Gaussian at the image centre, sigma = 1/4 of the side) and, for the default CAM
    layer, the expert ROI area-averaged to that layer's grid and upsampled as a CAM is: the
@@ -60,6 +61,7 @@ from osteo_mm.evaluation.metrics.causality import causality_scores
 from osteo_mm.explain import CAM_SCORES
 from osteo_mm.explain.analysis import build_split, image_ids, load_classifier, run_gradcam
 from osteo_mm.explain.io import id_to_relpath
+from osteo_mm.models.guidance import CAMAlignmentGuidance
 from osteo_mm.stats import holm, wilcoxon_test
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -108,7 +110,7 @@ test_evaluator = val_evaluator
 '''
 INIT = "init_cfg=dict(type='Pretrained', checkpoint={ckpt!r}, prefix='backbone.')"
 GUIDED = ("type='GuidedImageClassifier', train_cfg=None, "
-          "guidance=dict(type='CAMAlignmentGuidance', weight={weight})")
+          "guidance=dict(type='CAMAlignmentGuidance', weight={weight}, loss={loss!r})")
 #: ResNet stage strides and dilations per output stride: below 32 the last stage(s) keep their
 #: resolution and dilate instead (same weights; the CAM layer gets 2x or 4x finer).
 OUTPUT_STRIDES = {32: ((1, 2, 2, 2), (1, 1, 1, 1)), 16: ((1, 2, 2, 1), (1, 1, 1, 2)),
@@ -136,7 +138,7 @@ def write_config(work: str, name: str, data_root: str, args: argparse.Namespace,
         backbone.append(f'strides={strides}, dilations={dilations}')
     model = [f"backbone=dict({', '.join(backbone)})"] if backbone else []
     if guided:
-        model.append(GUIDED.format(weight=args.guided_weight))
+        model.append(GUIDED.format(weight=args.guided_weight, loss=args.guided_loss))
     with open(path, 'w') as f:
         f.write(CONFIG.format(base=BASE, root=data_root + '/', epochs=args.epochs,
                               img_size=args.img_size, batch=args.batch_size,
@@ -239,6 +241,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--guided-weight', type=float,
                         help='also train a model on the clean phantom with the CAM-alignment '
                         'penalty of this weight (expert-guided learning) and explain it')
+    parser.add_argument('--guided-loss', default='outside_mass',
+                        choices=CAMAlignmentGuidance.LOSSES,
+                        help='the penalty: CAM mass outside the ROI, or 1 - correlation of the '
+                        'map with the ROI on the CAM grid')
     parser.add_argument('--method', default='gradcam')
     parser.add_argument('--score', default='logit', choices=CAM_SCORES,
                         help='explained score of the ground-truth class')
@@ -270,9 +276,12 @@ def main() -> None:
                               shortcut_splits=('train', 'val', 'test'))
     configs = {name: write_config(work, name, root, args) for name, root in roots.items()}
     trained = [n for n in ('clean', 'shortcut') if n in roots]
+    # The guided arm's name carries its settings, so a resumed run never reuses another's model.
+    guided = f'guided_{args.guided_loss}_w{args.guided_weight:g}'
+    guided_row = f'guided model ({args.guided_loss}, W={args.guided_weight:g}), clean test'
     if args.guided_weight:
-        configs['guided'] = write_config(work, 'guided', roots['clean'], args, guided=True)
-        trained.append('guided')
+        configs[guided] = write_config(work, guided, roots['clean'], args, guided=True)
+        trained.append(guided)
     ckpts = {}
     for name in trained:
         run_dir = osp.join(work, f'train_{name}')
@@ -295,7 +304,7 @@ def main() -> None:
     if 'roi-only' in roots:
         pairs['clean model, ROI-only-signal test'] = ('clean', 'roi-only')
     if args.guided_weight:
-        pairs['guided model, clean test'] = ('guided', 'clean')
+        pairs[guided_row] = (guided, 'clean')
     rows, per_image = {}, {}
     for name, (model_name, data_name) in pairs.items():
         tag = f'{model_name}_on_{data_name}'
@@ -330,8 +339,8 @@ def main() -> None:
           'over films with an expert ROI (marker_mass: over films with the tag)')
     print(result.to_string(float_format='%.3f'))
     result.to_csv(osp.join(work, f'summary_{args.method}_{layers_tag}.csv'))
-    tests = paired_tests(per_image, [n for n in ('clean model, clean test',
-                                                 'guided model, clean test') if n in rows])
+    tests = paired_tests(per_image, [n for n in ('clean model, clean test', guided_row)
+                                     if n in rows])
     print('\nPaired per-image Wilcoxon tests (difference = reference minus other, Holm over rows)')
     print(tests.to_string(index=False, float_format='%.4g'))
     tests.to_csv(osp.join(work, f'paired_tests_{args.method}_{layers_tag}.csv'), index=False)

@@ -1,4 +1,5 @@
-"""Attention guidance: differentiable Grad-CAM mass outside the ROI (in the spirit of GAIN)."""
+"""Attention guidance: differentiable Grad-CAM mass outside the ROI or its mismatch with the ROI's
+shape (in the spirit of GAIN)."""
 import math
 from typing import List, Optional, Tuple
 
@@ -81,24 +82,41 @@ class CAMAlignmentGuidance(BaseGuidance):
     evidence, which a first shortcut-phantom run did; see docs/benchmarks.md). ViT tokens are
     reshaped to the patch grid (extra tokens dropped).
 
+    ``R`` is already 0 when the map covers a small part of the ROI (on the shoulder phantom:
+    the humeral head, not the diaphyseal cortex). ``loss='correlation'`` asks for the ROI's
+    shape instead, with one minus the Pearson correlation over the grid cells of the *signed*
+    map and ``m`` (in [0, 2]; 0 only for a map that is an increasing affine function of ``m``;
+    a map pointing away from the class scores 2, a flat one 1)::
+
+        R(x) = 1 - corr(sum_k alpha_k A_k, m)
+
     Config keys:
         - ``type='CAMAlignmentGuidance'``
         - ``weight`` (float): λ. Defaults to 1.0.
         - ``target_layer`` (str, optional): Module name in the classifier whose output is the
           activation map, e.g. ``'backbone.layer4'``; defaults to :func:`default_target_layer`.
+        - ``loss`` (str): ``'outside_mass'`` or ``'correlation'`` (above). Defaults to
+          ``'outside_mass'``.
         - ``eps`` (float): Stabiliser of the normalisation. Defaults to 1e-6.
 
     Args:
         weight: The weight λ. Defaults to 1.0.
         target_layer: Name of the hooked module. Defaults to None (see above).
+        loss: Which penalty ``R``. Defaults to ``'outside_mass'``.
         eps: Stabiliser of the normalisation. Defaults to 1e-6.
         init_cfg: Initialisation config. Defaults to None.
     """
 
+    LOSSES = ('outside_mass', 'correlation')
+
     def __init__(self, weight: float = 1.0, target_layer: Optional[str] = None,
-                 eps: float = 1e-6, init_cfg: Optional[dict] = None) -> None:
+                 loss: str = 'outside_mass', eps: float = 1e-6,
+                 init_cfg: Optional[dict] = None) -> None:
         super().__init__(weight=weight, init_cfg=init_cfg)
+        if loss not in self.LOSSES:
+            raise ValueError(f'unknown CAM guidance loss {loss!r}; choose from {self.LOSSES}')
         self.target_layer = target_layer
+        self.loss = loss
         self.eps = eps
 
     def penalty(self, classifier: nn.Module, inputs: torch.Tensor,
@@ -132,7 +150,14 @@ class CAMAlignmentGuidance(BaseGuidance):
             activation = tokens_to_grid(activation, extra, inputs.shape[-2:])
             grads = tokens_to_grid(grads, extra, inputs.shape[-2:])
         weights = grads.mean(dim=(2, 3), keepdim=True)
-        cam = (weights * activation).sum(dim=1).abs()
+        cam = (weights * activation).sum(dim=1)
         inside = F.adaptive_avg_pool2d(roi_masks, cam.shape[-2:]).squeeze(1)
+        if self.loss == 'correlation':
+            cam_c = cam.flatten(1) - cam.flatten(1).mean(1, keepdim=True)
+            roi_c = inside.flatten(1) - inside.flatten(1).mean(1, keepdim=True)
+            corr = (cam_c * roi_c).sum(1) / (
+                cam_c.norm(dim=1) * roi_c.norm(dim=1) + self.eps)
+            return feats, (1.0 - corr)[has_roi].mean()
+        cam = cam.abs()
         outside = (cam * (1.0 - inside)).flatten(1).sum(1) / (cam.flatten(1).sum(1) + self.eps)
         return feats, outside[has_roi].mean()

@@ -12,6 +12,8 @@ ROI = (slice(8, 16), slice(8, 16))  # rows, cols of the expert ROI
 GUIDANCES = [
     dict(type='InputGradientGuidance', weight=1.0),
     dict(type='CAMAlignmentGuidance', weight=1.0, target_layer='backbone.evidence'),
+    dict(type='CAMAlignmentGuidance', weight=1.0, target_layer='backbone.evidence',
+         loss='correlation'),
 ]
 
 
@@ -71,7 +73,7 @@ def test_penalty_is_zero_inside_roi_and_grows_as_evidence_moves_out(guidance):
         build_model(guidance, blob(shift)).loss(inputs, [roi_sample()])['loss_guidance'].item()
         for shift in (0, 2, 4, 6, 8)
     ]
-    assert penalties[0] == 0.0
+    assert penalties[0] == pytest.approx(0.0, abs=1e-5)
     assert all(later > earlier for earlier, later in zip(penalties, penalties[1:]))
 
 
@@ -116,3 +118,29 @@ def test_cam_penalty_sees_evidence_routed_through_the_other_class():
         model.head.fc.weight.copy_(torch.tensor([[0.0, 0.0, 0.0], [2.0, 2.0, 2.0]]))
     penalty = model.loss(torch.ones(1, 3, SIZE, SIZE), [roi_sample(label=0)])['loss_guidance']
     assert penalty.item() == pytest.approx(1.0, abs=1e-5)
+    model = build_model(GUIDANCES[2], blob(shift=0))  # evidence exactly on the ROI ...
+    with torch.no_grad():  # ... but it raises the other class's score
+        model.head.fc.weight.copy_(torch.tensor([[0.0, 0.0, 0.0], [2.0, 2.0, 2.0]]))
+    penalty = model.loss(torch.ones(1, 3, SIZE, SIZE), [roi_sample(label=0)])['loss_guidance']
+    assert penalty.item() == pytest.approx(2.0, abs=1e-5)  # signed map = -ROI: corr = -1
+
+
+def test_correlation_penalty_asks_for_the_whole_roi_where_the_mass_penalty_does_not():
+    half = blob(0)
+    half[:, 12:] = 0.0  # evidence on the ROI's left half only: no mass outside it
+    inputs = torch.ones(1, 3, SIZE, SIZE)
+    mass, corr = (build_model(guidance, half.clone()).loss(inputs, [roi_sample()])
+                  ['loss_guidance'].item() for guidance in GUIDANCES[1:])
+    assert mass == pytest.approx(0.0, abs=1e-6)
+    # corr(half blob, ROI) = sqrt(1/2 * (1 - 1/16) / (1 - 1/32)) for these areas (32 / 64 cells
+    # of 1024); the penalty is one minus that
+    assert corr == pytest.approx(1 - (0.5 * (1 - 64 / 1024) / (1 - 32 / 1024)) ** 0.5, abs=1e-4)
+    model = build_model(GUIDANCES[2], half.clone())
+    model.loss(inputs, [roi_sample()])['loss_guidance'].backward()
+    grad = model.backbone.evidence_map.grad
+    assert (grad[8:16, 12:16] < 0).all()  # descent raises the evidence on the uncovered half
+
+
+def test_unknown_cam_guidance_loss_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown CAM guidance loss 'dice'"):
+        build_model(dict(GUIDANCES[1], loss='dice'), blob(0))
