@@ -83,20 +83,25 @@ class CAMAlignmentGuidance(BaseGuidance):
     reshaped to the patch grid (extra tokens dropped).
 
     ``R`` is already 0 when the map covers a small part of the ROI (on the shoulder phantom:
-    the humeral head, not the diaphyseal cortex). ``loss='correlation'`` asks for the ROI's
-    shape instead, with one minus the Pearson correlation over the grid cells of the *signed*
-    map and ``m`` (in [0, 2]; 0 only for a map that is an increasing affine function of ``m``;
-    a map pointing away from the class scores 2, a flat one 1)::
+    the humeral head, not the diaphyseal cortex). Two penalties ask for the ROI's shape instead,
+    over the grid cells of the *signed* map ``s = sum_k alpha_k A_k`` (both in [0, 2]; a flat
+    or all-zero map scores 1)::
 
-        R(x) = 1 - corr(sum_k alpha_k A_k, m)
+        loss='correlation':  R(x) = 1 - corr(s, m)      (Pearson)
+        loss='cosine':       R(x) = 1 - <s, m> / (|s| |m|)
+
+    Correlation is 0 for any increasing affine function of ``m``, including ``m - 10``, which
+    is negative everywhere: a map that a visualisation's ReLU then erases (on the shoulder
+    phantom the osteoporosis class's maps went that way). Cosine is 0 only for positive
+    multiples of ``m``: positive evidence inside the ROI and none outside.
 
     Config keys:
         - ``type='CAMAlignmentGuidance'``
         - ``weight`` (float): λ. Defaults to 1.0.
         - ``target_layer`` (str, optional): Module name in the classifier whose output is the
           activation map, e.g. ``'backbone.layer4'``; defaults to :func:`default_target_layer`.
-        - ``loss`` (str): ``'outside_mass'`` or ``'correlation'`` (above). Defaults to
-          ``'outside_mass'``.
+        - ``loss`` (str): ``'outside_mass'``, ``'correlation'`` or ``'cosine'`` (above).
+          Defaults to ``'outside_mass'``.
         - ``eps`` (float): Stabiliser of the normalisation. Defaults to 1e-6.
 
     Args:
@@ -107,7 +112,7 @@ class CAMAlignmentGuidance(BaseGuidance):
         init_cfg: Initialisation config. Defaults to None.
     """
 
-    LOSSES = ('outside_mass', 'correlation')
+    LOSSES = ('outside_mass', 'correlation', 'cosine')
 
     def __init__(self, weight: float = 1.0, target_layer: Optional[str] = None,
                  loss: str = 'outside_mass', eps: float = 1e-6,
@@ -152,12 +157,14 @@ class CAMAlignmentGuidance(BaseGuidance):
         weights = grads.mean(dim=(2, 3), keepdim=True)
         cam = (weights * activation).sum(dim=1)
         inside = F.adaptive_avg_pool2d(roi_masks, cam.shape[-2:]).squeeze(1)
-        if self.loss == 'correlation':
-            cam_c = cam.flatten(1) - cam.flatten(1).mean(1, keepdim=True)
-            roi_c = inside.flatten(1) - inside.flatten(1).mean(1, keepdim=True)
-            corr = (cam_c * roi_c).sum(1) / (
-                cam_c.norm(dim=1) * roi_c.norm(dim=1) + self.eps)
-            return feats, (1.0 - corr)[has_roi].mean()
+        if self.loss in ('correlation', 'cosine'):
+            cam, inside = cam.flatten(1), inside.flatten(1)
+            if self.loss == 'correlation':
+                cam = cam - cam.mean(1, keepdim=True)
+                inside = inside - inside.mean(1, keepdim=True)
+            similarity = (cam * inside).sum(1) / (cam.norm(dim=1) * inside.norm(dim=1)
+                                                  + self.eps)
+            return feats, (1.0 - similarity)[has_roi].mean()
         cam = cam.abs()
         outside = (cam * (1.0 - inside)).flatten(1).sum(1) / (cam.flatten(1).sum(1) + self.eps)
         return feats, outside[has_roi].mean()

@@ -14,6 +14,8 @@ GUIDANCES = [
     dict(type='CAMAlignmentGuidance', weight=1.0, target_layer='backbone.evidence'),
     dict(type='CAMAlignmentGuidance', weight=1.0, target_layer='backbone.evidence',
          loss='correlation'),
+    dict(type='CAMAlignmentGuidance', weight=1.0, target_layer='backbone.evidence',
+         loss='cosine'),
 ]
 
 
@@ -130,7 +132,7 @@ def test_correlation_penalty_asks_for_the_whole_roi_where_the_mass_penalty_does_
     half[:, 12:] = 0.0  # evidence on the ROI's left half only: no mass outside it
     inputs = torch.ones(1, 3, SIZE, SIZE)
     mass, corr = (build_model(guidance, half.clone()).loss(inputs, [roi_sample()])
-                  ['loss_guidance'].item() for guidance in GUIDANCES[1:])
+                  ['loss_guidance'].item() for guidance in GUIDANCES[1:3])
     assert mass == pytest.approx(0.0, abs=1e-6)
     # corr(half blob, ROI) = sqrt(1/2 * (1 - 1/16) / (1 - 1/32)) for these areas (32 / 64 cells
     # of 1024); the penalty is one minus that
@@ -139,6 +141,18 @@ def test_correlation_penalty_asks_for_the_whole_roi_where_the_mass_penalty_does_
     model.loss(inputs, [roi_sample()])['loss_guidance'].backward()
     grad = model.backbone.evidence_map.grad
     assert (grad[8:16, 12:16] < 0).all()  # descent raises the evidence on the uncovered half
+
+
+def test_cosine_penalty_refuses_a_map_that_is_negative_everywhere():
+    # evidence = ROI - 2: the signed map is the ROI shifted below zero everywhere, which a
+    # visualisation's ReLU erases; correlation accepts it, cosine does not.
+    shifted = blob(0) - 2.0
+    inputs = torch.ones(1, 3, SIZE, SIZE)
+    corr, cosine = (build_model(guidance, shifted.clone()).loss(inputs, [roi_sample()])
+                    ['loss_guidance'].item() for guidance in GUIDANCES[2:])
+    assert corr == pytest.approx(0.0, abs=1e-5)
+    # <s, m> = 64 * (1 - 2), |s| = sqrt(64 * 1 + 960 * 4), |m| = 8
+    assert cosine == pytest.approx(1 + 64 / (8 * (64 + 960 * 4) ** 0.5), abs=1e-4)
 
 
 def test_unknown_cam_guidance_loss_is_a_clear_error():
