@@ -243,8 +243,8 @@ def parse_args() -> argparse.Namespace:
                         'penalty of this weight (expert-guided learning) and explain it')
     parser.add_argument('--guided-loss', default='outside_mass',
                         choices=CAMAlignmentGuidance.LOSSES,
-                        help='the penalty: CAM mass outside the ROI, or 1 - correlation or cosine of the '
-                        'map with the ROI on the CAM grid')
+                        help='the penalty: CAM mass outside the ROI, or 1 - correlation or '
+                        'cosine of the map with the ROI on the CAM grid')
     parser.add_argument('--method', default='gradcam')
     parser.add_argument('--score', default='logit', choices=CAM_SCORES,
                         help='explained score of the ground-truth class')
