@@ -42,7 +42,7 @@ timeout 100 "$py" benchmarks/step_throughput.py --batch 64 --iters "$iters" --wa
 stamp "CAM throughput (ResNet-18, 200 images)"
 timeout 100 "$py" benchmarks/cam_throughput.py --data-root "$work/cam_phantom200" \
     --num-images 200 --img-size "$size" --batch-size 64 --num-workers 8 \
-    2>"$work/cam_throughput.err" | tail -4 >> "$log"
+    2>"$work/cam_throughput.err" | tail -5 >> "$log"
 
 stamp "causality experiment: $patients patients, ${size} px, $epochs epochs"
 "$py" benchmarks/cam_phantom_causality.py "$work/causality" --num-patients "$patients" \
