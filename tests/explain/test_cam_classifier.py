@@ -31,3 +31,14 @@ def test_pred_target_and_missing_labels():
     gt_model = tiny_resnet(model_type='CAMClassifier', cam_cfg=dict(target='gt'))
     with pytest.raises(ValueError, match='needs data samples'):
         gt_model.predict(torch.randn(1, 3, 64, 64))
+
+
+def test_backend_choice_reaches_the_explainer_and_gives_the_same_maps():
+    inputs = torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(1))
+    maps = {}
+    for backend in ('device', 'grad-cam'):
+        model = tiny_resnet(model_type='CAMClassifier', cam_cfg=dict(backend=backend))
+        assert model.explainer.on_device == (backend == 'device')
+        with torch.no_grad():
+            maps[backend] = torch.stack([s.cam for s in model.predict(inputs)])
+    torch.testing.assert_close(maps['device'], maps['grad-cam'], atol=1e-5, rtol=0)

@@ -25,8 +25,9 @@ class CAMClassifier(ImageClassifier):
     Config keys (in addition to those of ``ImageClassifier``):
         - ``cam_cfg`` (dict, optional): ``method`` (``'gradcam'`` default; see
           ``osteo_mm.explain.CAM_METHODS``), ``target`` (``'pred'`` default, ``'gt'`` or a class
-          index), ``target_layers`` (dotted names; default last stage / ViT ``layers[-1].ln1``)
-          and ``score_cam_batch_size``.
+          index), ``target_layers`` (dotted names; default last stage / ViT ``layers[-1].ln1``),
+          ``score``, ``backend`` and ``score_cam_batch_size`` (see
+          :class:`~osteo_mm.explain.BatchCAM`).
 
     Example:
         >>> model = dict(type='CAMClassifier', cam_cfg=dict(method='gradcam', target='gt'),
