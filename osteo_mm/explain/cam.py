@@ -151,12 +151,6 @@ class BatchCAM:
         if classes is not None and len(classes) != len(inputs):
             raise ValueError(f'{len(classes)} target classes for {len(inputs)} images: '
                              'give exactly one per image')
-        if self._log_odds:
-            picks = [None] * len(inputs) if classes is None else [int(c) for c in classes]
-            targets = [LogOddsTarget(c) for c in picks]
-        else:
-            targets = (None if classes is None
-                       else [ClassifierOutputTarget(int(c)) for c in classes])
         reshape = TokensToFeatureMap(self.model.backbone) if self.vit else None
         if self.on_device:
             self.model.eval()  # as pytorch-grad-cam does: BatchNorm/dropout in inference mode
@@ -166,6 +160,12 @@ class BatchCAM:
                     self.model, dict(zip(self.layer_names, self.layers)), inputs, classes,
                     self.method, self._log_odds, reshape)
             return CAMResult(maps.cpu().numpy(), chosen.cpu().numpy(), logits)
+        if self._log_odds:
+            picks = [None] * len(inputs) if classes is None else [int(c) for c in classes]
+            targets = [LogOddsTarget(c) for c in picks]
+        else:
+            targets = (None if classes is None
+                       else [ClassifierOutputTarget(int(c)) for c in classes])
         grad_ctx = (torch.no_grad() if self.method in GRADIENT_FREE
                     else _gradients_from(self.model, self.layers, inputs))
         cam = CAM_METHODS[self.method](model=self.model, target_layers=self.layers,

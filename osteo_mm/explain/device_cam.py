@@ -56,9 +56,8 @@ DEVICE_METHODS: Dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] 
 
 def _min_max(maps: torch.Tensor) -> torch.Tensor:
     """Scale each ``(H, W)`` map of a ``(B, H, W)`` stack to ``[0, 1]`` (library epsilon)."""
-    flat = maps.flatten(1)
-    shifted = maps - flat.min(dim=1).values.view(-1, 1, 1)
-    return shifted / (1e-7 + shifted.flatten(1).max(dim=1).values.view(-1, 1, 1))
+    shifted = maps - maps.amin(dim=(1, 2), keepdim=True)
+    return shifted / (1e-7 + shifted.amax(dim=(1, 2), keepdim=True))
 
 
 def class_scores(logits: torch.Tensor, classes: torch.Tensor, use_log_odds: bool) -> torch.Tensor:
@@ -123,11 +122,10 @@ def device_cams(model: nn.Module, layers: Mapping[str, nn.Module], inputs: torch
     else:
         chosen = torch.as_tensor(list(classes), dtype=torch.long, device=logits.device)
     score = class_scores(logits, chosen, use_log_odds).sum()
-    reachable = [out.requires_grad for out in outputs]
-    grads = iter(torch.autograd.grad(score, [out for out, ok in zip(outputs, reachable) if ok],
-                                     allow_unused=True) if any(reachable) else ())
-    grads = [next(grads) if ok else None for ok in reachable]
-    unreachable = [name for name, grad in zip(layers, grads) if grad is None]
+    unreachable = [name for name, out in zip(layers, outputs) if not out.requires_grad]
+    if not unreachable:
+        grads = torch.autograd.grad(score, outputs, allow_unused=True)
+        unreachable = [name for name, grad in zip(layers, grads) if grad is None]
     if unreachable:
         raise ValueError(f'no gradient reaches target layer(s) {unreachable}: the class score '
                          'does not depend on them')
