@@ -36,6 +36,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='add a nested-selection grid axis (repeatable)')
     parser.add_argument('--select-metric', default=DEFAULT_SELECT_METRIC,
                         help='validation metric that picks the grid point (higher is better)')
+    parser.add_argument('--recalibrate', choices=['platt', 'isotonic'],
+                        help='recalibrate each fold on its validation predictions')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='config overrides written into every fold config')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none',
@@ -53,7 +55,7 @@ def main(argv=None) -> None:
     grid = load_grid(args.grid, args.set) if (args.grid or args.set) else None
     cv = CrossValidation(args.config, args.work_dir, args.folds, args.repeats, args.seed,
                          args.val_fraction, grid, args.select_metric, args.cfg_options,
-                         args.train_args)
+                         args.train_args, recalibrate=args.recalibrate)
     summary = cv.run(args.launcher, args.gpus, args.partition)
     if summary is not None:
         avg = summary['repeat_averaged']

@@ -164,9 +164,12 @@ def evaluator_point() -> Dict[str, Any]:
                                    threshold_file=THRESHOLD_FILE)}
 
 
-def subprocess_test(config: str, checkpoint: str, work_dir: str, fold_dir: str) -> Dict[str, Any]:
-    """Test ``checkpoint`` with ``tools/test.py``; return the test metrics."""
-    preds, metrics = osp.join(fold_dir, 'preds.csv'), osp.join(fold_dir, 'test_metrics.json')
+def subprocess_test(config: str, checkpoint: str, work_dir: str, fold_dir: str,
+                    stem: str = 'preds') -> Dict[str, Any]:
+    """Test ``checkpoint`` with ``tools/test.py`` into ``fold_dir/<stem>.csv``; return the
+    metrics (also in ``test_metrics.json``, or ``<stem>_metrics.json`` for another stem)."""
+    preds = osp.join(fold_dir, f'{stem}.csv')
+    metrics = osp.join(fold_dir, 'test_metrics.json' if stem == 'preds' else f'{stem}_metrics.json')
     cmd = [sys.executable, osp.join(TOOLS_DIR, 'test.py'), config, checkpoint,
            '--work-dir', work_dir, '--out', preds, '--out-metrics', metrics]
     log_file = osp.join(fold_dir, 'test_stdout.log')
@@ -177,6 +180,48 @@ def subprocess_test(config: str, checkpoint: str, work_dir: str, fold_dir: str) 
                            f'see {log_file}')
     with open(metrics) as f:
         return json.load(f)
+
+
+def recalibrate_predictions(val_file: str, preds_file: str, method: str,
+                            positive_class: str = 'osteoporosis') -> Dict[str, Any]:
+    """Fit ``method`` on the validation predictions and apply it to the test predictions.
+
+    The raw test predictions are kept as ``preds_raw.csv`` beside ``preds_file``; the threshold
+    is mapped through the same function. With a positive Platt slope the map is increasing and
+    every decision is unchanged; isotonic is non-decreasing, so images tied with the threshold
+    after the map are called positive. A non-positive Platt slope (a score no better than
+    chance on validation) is recorded in the returned parameters.
+
+    Returns:
+        dict: The fitted recalibration (method and parameters) and the validation size.
+    """
+    from osteo_mm.stats.calibration import Recalibrator
+
+    column = f'prob_{positive_class}'
+    val = pd.read_csv(val_file, dtype={'img_id': str, 'patient_id': str}, keep_default_na=False)
+    prob_cols = [c for c in val.columns if c.startswith('prob_')]
+    y_val = (val['gt_label'].astype(int) == prob_cols.index(column)).astype(int)
+    recal = Recalibrator(method).fit(y_val, val[column].astype(float))
+    raw_file = osp.join(osp.dirname(preds_file), 'preds_raw.csv')
+    if not osp.isfile(raw_file):
+        os.replace(preds_file, raw_file)
+    preds = pd.read_csv(raw_file, dtype={'img_id': str, 'patient_id': str},
+                        keep_default_na=False)
+    if len(prob_cols) != 2:
+        raise UserInputError('recalibration needs binary predictions (two prob_ columns)')
+    other = [c for c in prob_cols if c != column][0]
+    p = recal.transform(preds[column].astype(float))
+    preds[column], preds[other] = p, 1 - p
+    if 'threshold' in preds:
+        preds['threshold'] = float(recal.transform([float(preds['threshold'].iloc[0])])[0])
+        called = p >= preds['threshold'].to_numpy()
+    else:
+        called = p >= 0.5
+    positive = prob_cols.index(column)
+    preds['pred_label'] = np.where(called, positive, 1 - positive)
+    preds['pred_score'] = np.where(called, p, 1 - p)
+    atomic_write_csv(preds, preds_file)
+    return dict(recal.params(), n_val_images=int(len(val)), fitted_on=osp.basename(val_file))
 
 
 def last_checkpoint(work_dir: str) -> str:
@@ -228,8 +273,11 @@ class CrossValidation:
         train_args (Sequence[str]): Extra arguments for ``tools/train.py``.
         train_fn (callable, optional): ``(config, work_dir, train_args) -> val metrics``;
             default :func:`grid_search.run_point` (a ``tools/train.py`` subprocess).
-        test_fn (callable, optional): ``(config, checkpoint, work_dir, fold_dir) -> metrics``
-            writing ``fold_dir/preds.csv``; default a ``tools/test.py`` subprocess.
+        test_fn (callable, optional): ``(config, checkpoint, work_dir, fold_dir[, stem]) ->
+            metrics`` writing ``fold_dir/<stem>.csv`` (default stem ``preds``); default a
+            ``tools/test.py`` subprocess.
+        recalibrate (str, optional): ``'platt'`` or ``'isotonic'``: fit on the chosen model's
+            validation predictions (``val_preds.csv``) and apply to the test fold.
         n_boot (int): Patient bootstrap resamples of the summary CIs. Defaults to 2000.
     """
 
@@ -239,7 +287,8 @@ class CrossValidation:
                  select_metric: str = DEFAULT_SELECT_METRIC,
                  cfg_options: Optional[dict] = None, train_args: Sequence[str] = (),
                  train_fn: Optional[TrainFn] = None,
-                 test_fn: Optional[TestFn] = None, n_boot: int = 2000) -> None:
+                 test_fn: Optional[TestFn] = None, n_boot: int = 2000,
+                 recalibrate: Optional[str] = None) -> None:
         if not osp.isfile(config):
             raise UserInputError(f'config not found: {config}')
         self.config = osp.abspath(config)
@@ -251,6 +300,9 @@ class CrossValidation:
         self.train_args = list(train_args)
         self.cfg_options = dict(cfg_options or {})
         self.n_boot = n_boot
+        if recalibrate not in (None, 'platt', 'isotonic'):
+            raise UserInputError(f'--recalibrate must be platt or isotonic, got {recalibrate!r}')
+        self.recalibrate = recalibrate
         self.train_fn = train_fn or run_point
         self.test_fn = test_fn or subprocess_test
         self.table, self.ann_file, self.data_root = pooled_data(config, cfg_options)
@@ -269,7 +321,7 @@ class CrossValidation:
         info = dict(config=self.config, ann_file=self.ann_file, data_root=self.data_root,
                     n_folds=self.n_folds, n_repeats=self.n_repeats, seed=self.seed,
                     val_fraction=self.val_fraction, grid=self.grid,
-                    cfg_options=self.cfg_options,
+                    cfg_options=self.cfg_options, recalibrate=self.recalibrate,
                     select_metric=self.select_metric if self.grid else None,
                     n_images=int(len(self.table)),
                     n_patients=int(self.table['patient_id'].str.strip().nunique()),
@@ -336,6 +388,16 @@ class CrossValidation:
         checkpoint = last_checkpoint(model_dir)
         test_metrics = self.test_fn(self.test_config(fold, chosen), checkpoint, model_dir,
                                     fold['fold_dir'])
+        recalibration = None
+        if self.recalibrate:
+            val_config = write_child_config(
+                fold['configs'][chosen], {'test_dataloader.dataset.ann_file': fold['train_csv'],
+                                          'test_dataloader.dataset.split': 'val'},
+                osp.join(fold['fold_dir'], f'val_{chosen}.py'))
+            self.test_fn(val_config, checkpoint, model_dir, fold['fold_dir'], stem='val_preds')
+            recalibration = recalibrate_predictions(osp.join(fold['fold_dir'], 'val_preds.csv'),
+                                                    osp.join(fold['fold_dir'], 'preds.csv'),
+                                                    self.recalibrate)
         threshold_file = osp.join(model_dir, THRESHOLD_FILE)
         threshold = None
         if osp.isfile(threshold_file):
@@ -348,7 +410,7 @@ class CrossValidation:
                                   for n in self.candidates},
                       select_metric=self.select_metric if self.grid else None,
                       chosen=chosen, chosen_point=self.candidates[chosen],
-                      checkpoint=checkpoint, threshold=threshold,
+                      checkpoint=checkpoint, threshold=threshold, recalibration=recalibration,
                       val_metrics=val_metrics[chosen], test_metrics=test_metrics,
                       seconds=round(time.time() - start, 1))
         dump_json_atomic(record, osp.join(fold['fold_dir'], 'result.json'))

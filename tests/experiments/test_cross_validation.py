@@ -71,28 +71,31 @@ class MockRunner:
         # a deterministic "validation metric" that differs between grid points
         return {'binary/roc_auc': 0.5 + 0.01 * (len(config) % 7)}
 
-    def test(self, config, checkpoint, work_dir, fold_dir):
+    def test(self, config, checkpoint, work_dir, fold_dir, stem='preds'):
         rng = np.random.default_rng(len(self.touched))
         rows = []
         for info in build(config, 'test_dataloader').load_data_list():
-            self.touched.append(('test', config, info['img_id']))
-            p = float(rng.random())
+            self.touched.append((stem, config, info['img_id']))
+            p = float(0.35 * int(info['gt_label']) + 0.6 * rng.random() + 0.02)
             rows.append(dict(img_id=info['img_id'], patient_id=info['patient_id'],
                              gt_label=int(info['gt_label']), pred_label=int(p >= 0.5),
                              pred_score=max(p, 1 - p), prob_not_osteoporosis=1 - p,
                              prob_osteoporosis=p, threshold=0.4))
-        pd.DataFrame(rows).to_csv(osp.join(fold_dir, 'preds.csv'), index=False)
+        pd.DataFrame(rows).to_csv(osp.join(fold_dir, f'{stem}.csv'), index=False)
         return {'binary/roc_auc': 0.5}
 
 
-def make_cv(tmp_path, runner, grid=None, work='cv', folds=3, repeats=2, seed=0):
+def make_cv(tmp_path, runner, grid=None, work='cv', folds=3, repeats=2, seed=0,
+            recalibrate=None, val_fraction=0.15):
     ann = write_pool(str(tmp_path))
     config = tmp_path / 'mini.py'
     config.write_text(MINI_CONFIG)
-    return CrossValidation(str(config), str(tmp_path / work), folds, repeats, seed, n_boot=20,
+    return CrossValidation(str(config), str(tmp_path / work), folds, repeats, seed,
+                           val_fraction=val_fraction, n_boot=20,
                            cfg_options={'train_dataloader.dataset.data_root': str(tmp_path),
                                         'train_dataloader.dataset.ann_file': ann},
-                           grid=grid, train_fn=runner.train, test_fn=runner.test)
+                           grid=grid, train_fn=runner.train, test_fn=runner.test,
+                           recalibrate=recalibrate)
 
 
 def test_folds_patient_disjoint_and_oof_complete(tmp_path):
@@ -174,3 +177,25 @@ def test_refuses_other_settings_in_same_work_dir(tmp_path):
     from osteo_mm.utils.cli import UserInputError
     with pytest.raises(UserInputError, match='other settings'):
         make_cv(tmp_path, MockRunner(), repeats=1, seed=5).run()
+
+
+def test_recalibration_is_fitted_on_validation_only(tmp_path):
+    runner = MockRunner()
+    make_cv(tmp_path, runner, repeats=1, recalibrate='platt', val_fraction=0.4).run()
+    for k in range(3):
+        fold_dir = tmp_path / 'cv' / 'repeat_0' / f'fold_{k}'
+        record = json.load(open(fold_dir / 'result.json'))
+        val_ids = {i for stem, cfg, i in runner.touched
+                   if stem == 'val_preds' and cfg.startswith(str(fold_dir))}
+        assert val_ids == set(record['val']['images']), 'fitted on the validation carve-out'
+        assert not val_ids & set(record['test']['images'])
+        assert record['recalibration']['method'] == 'platt'
+        raw = pd.read_csv(fold_dir / 'preds_raw.csv')
+        new = pd.read_csv(fold_dir / 'preds.csv')
+        a, b = record['recalibration']['a'], record['recalibration']['b']
+        lp = np.log(raw['prob_osteoporosis'] / (1 - raw['prob_osteoporosis']))
+        assert np.allclose(new['prob_osteoporosis'], 1 / (1 + np.exp(-(a * lp + b))))
+        # an informative score gets an increasing map: decisions at the mapped threshold hold
+        assert a > 0
+        assert ((raw['prob_osteoporosis'] >= raw['threshold'])
+                == (new['prob_osteoporosis'] >= new['threshold'])).all()

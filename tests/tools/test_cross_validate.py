@@ -55,9 +55,10 @@ def test_cross_validate_trains_tests_and_pools(tmp_path, capsys):
     for k in (0, 1):
         record = json.load(open(work / 'repeat_0' / f'fold_{k}' / 'result.json'))
         model_dir = osp.dirname(record['checkpoint'])
-        # The config the training Runner itself logged names the CSV it read; its rows hold
-        # none of this fold's test images.
-        (logged, ) = glob.glob(osp.join(model_dir, '*', 'vis_data', 'config.py'))
+        # The config the training Runner itself logged (its run is the first timestamped
+        # folder; the test run's is the second) names the CSV it read; its rows hold none of
+        # this fold's test images.
+        logged = sorted(glob.glob(osp.join(model_dir, '*', 'vis_data', 'config.py')))[0]
         ann = Config.fromfile(logged).train_dataloader.dataset.ann_file
         trained_on = set(pd.read_csv(ann)['image'])
         test_ids = set(oof.loc[oof['fold'] == k, 'img_id'])
