@@ -4,7 +4,8 @@
 # two arms run side by side (one thread each), then the paired comparison of their out-of-fold
 # predictions. Data and SparK pre-training as in the demo (tools/demo.py, small scale): chest
 # phantom 80 patients, shoulder phantom 400 patients, 128 px, seeds 0/1; SparK demo config.
-# Usage: bash benchmarks/cv_phantom.sh [WORK_DIR]   (re-run to resume; PYTHON=... to pick python)
+# Usage: bash benchmarks/cv_phantom.sh [WORK_DIR]   (re-run to resume; PYTHON=... to pick python;
+# REPEATS=1 pools the first repeat only, e.g. to report it while the second is not run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(realpath -m "${1:-work_dirs/cv_phantom}")
@@ -26,7 +27,7 @@ config=configs/demo/resnet18_phantom-shoulder_cv.py
 cv() {  # NAME [--cfg-options ...]
     local name=$1
     shift
-    "$py" tools/cross_validate.py $config --folds 5 --repeats 2 --seed 0 \
+    "$py" tools/cross_validate.py $config --folds 5 --repeats "${REPEATS:-2}" --seed 0 \
         --work-dir "$work/cv_$name" --cfg-options "train_dataloader.dataset.data_root=$shoulder/" \
         "$@" > "$work/cv_$name.log" 2>&1
 }

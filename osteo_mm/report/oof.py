@@ -150,7 +150,7 @@ def oof_notes(models: dict) -> list:
     if not oof:
         return []
     return [', '.join(f'{n}: {m.n_repeats} repeat(s), {m.view}' for n, m in oof.items())
-            + '. These numbers are **out-of-fold**: every image was scored by the cross-'
+            + '. These numbers are OUT-OF-FOLD: every image was scored by the cross-'
             'validation model that held it out, and called at that fold\'s validation '
             'threshold (repeat-averaged: mean probability vs mean fold threshold). The '
             'threshold column shows the mean of the fold thresholds.']

@@ -53,7 +53,7 @@ def test_compare_models_accepts_oof_files_sharing_folds(tmp_path):
     written = compare_models([str(tmp_path / 'scratch.csv'), str(tmp_path / 'spark.csv')],
                              str(out), n_boot=50)
     html = open(written['html']).read()
-    assert 'out-of-fold' in html
+    assert 'OUT-OF-FOLD' in html
     assert 'Decision curve' in html and 'Reliability diagram' in html
     table = pd.read_csv(written['calibration_csv'], index_col=0)
     assert set(table.index) == {'scratch', 'spark'}
