@@ -133,6 +133,23 @@ def test_pixel_padding_stays_black_on_monochrome1(write_dicom):
     assert (img[0] == 0).all() and (img[1:] == np.rint(255 - 3000 / 4095 * 255)).all()
 
 
+@pytest.mark.parametrize('name', ['SC_rgb_jpeg_dcmtk.dcm', 'SC_ybr_full_422_uncompressed.dcm'])
+def test_pydicom_corpus_colour_films_that_used_to_be_refused(name):
+    path = pydicom.data.get_testdata_file(name)  # JPEG baseline YBR_FULL_422; uncompressed 422
+    ds = pydicom.dcmread(path)
+    img = load(path)
+    assert img.shape == (ds.Rows, ds.Columns) and img.std() > 5
+    # pydicom decodes (YBR -> RGB); OpenCV computes the luma independently.
+    expected = cv2.cvtColor(ds.pixel_array, cv2.COLOR_RGB2GRAY).astype(int)
+    assert np.abs(img.astype(int) - expected).max() <= 1
+
+
+def test_pydicom_corpus_bare_non_images_stay_refused():
+    for name in ('no_meta.dcm', 'ExplVR_LitEndNoMeta.dcm'):  # preamble-less, but no image
+        with pytest.raises(XrayDataError, match='not a DICOM file.*nor does it parse'):
+            load(pydicom.data.get_testdata_file(name))
+
+
 JPEG_LOSSY = pydicom.data.get_testdata_file('JPEG-lossy.dcm')
 
 

@@ -109,9 +109,12 @@ def test_coco_polygons_and_rle_round_trip(dataset, tmp_path, capsys):
     assert table.set_index('image').at['imgs/case2.dcm', 'roi_mask'] == ''
     err = capsys.readouterr().err
     assert "unmatched: " in err and "image id 3 (ghost.png): no CSV row with file name" in err
-    # --strict turns the unmatched item into an error (after --overwrite allows the rerun).
+    # --strict turns the unmatched item into an error before anything is written.
+    before = (dataset / 'labels.csv').read_text()
     assert run_tool('coco', src, '--ann-file', dataset / 'labels.csv', '--out-dir',
                     dataset / 'masks', '--overwrite', '--strict') == 2
+    assert 'match no row, nothing written' in capsys.readouterr().err
+    assert (dataset / 'labels.csv').read_text() == before
 
 
 def test_coco_malformed_polygon_names_file_and_item(dataset, tmp_path, capsys):

@@ -33,7 +33,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--overwrite', action='store_true',
                         help='replace existing roi_mask/roi_bbox cells and mask files')
     parser.add_argument('--strict', action='store_true',
-                        help='exit 2 when any annotation item matches no CSV row')
+                        help='exit 2, writing nothing, when an item matches no CSV row')
     parser.add_argument('--debug', action='store_true', help='show tracebacks')
     return parser.parse_args(argv)
 
@@ -44,7 +44,7 @@ def main(argv=None) -> None:
     try:
         items = FORMATS[args.format](args.src, set(args.label) if args.label else None)
         report = import_rois(items, args.ann_file, args.out_dir, data_root=args.data_root,
-                             overwrite=args.overwrite)
+                             overwrite=args.overwrite, strict=args.strict)
     except XrayDataError as err:
         if args.debug:
             traceback.print_exc()
@@ -55,9 +55,6 @@ def main(argv=None) -> None:
         print(f'unmatched: {line}', file=sys.stderr)
     print(f'{len(report.written)} mask(s) written to {args.out_dir}, {args.ann_file} updated; '
           f'{len(report.unmatched)} unmatched item(s), {len(report.ignored)} ignored shape(s)')
-    if args.strict and report.unmatched:
-        raise UserInputError(f'{len(report.unmatched)} annotation item(s) match no row of '
-                             f'{args.ann_file} (listed above)')
 
 
 if __name__ == '__main__':

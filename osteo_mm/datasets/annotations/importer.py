@@ -100,7 +100,7 @@ class RowIndex:
 
 
 def import_rois(items: list, ann_file: str, out_dir: str, data_root: str | None = None,
-                overwrite: bool = False) -> ImportReport:
+                overwrite: bool = False, strict: bool = False) -> ImportReport:
     """Write one mask PNG per matched row and fill ``roi_mask`` / ``roi_bbox`` in ``ann_file``.
 
     Args:
@@ -109,13 +109,16 @@ def import_rois(items: list, ann_file: str, out_dir: str, data_root: str | None 
         out_dir (str): Folder of the mask PNGs (mirrors the ``image`` folders).
         data_root (str, optional): Root of the CSV's paths; defaults to the CSV's folder.
         overwrite (bool): Replace existing ROI cells and mask files. Defaults to False.
+        strict (bool): Fail (before writing anything) when an item matches no row.
+            Defaults to False.
 
     Returns:
         ImportReport: Rows written, unmatched items and ignored shapes.
 
     Raises:
         XrayDataError: On malformed items, two items for one row, a size mismatch between an
-            annotation and its image, or (without ``overwrite``) existing ROIs.
+            annotation and its image, (without ``overwrite``) existing ROIs, or (with
+            ``strict``) unmatched items.
     """
     root = osp.dirname(osp.abspath(ann_file)) if data_root is None else data_root
     df = read_csv(ann_file)
@@ -137,6 +140,10 @@ def import_rois(items: list, ann_file: str, out_dir: str, data_root: str | None 
                       f'{matched[row].item}; merge them in the annotation tool first')
         else:
             matched[row] = rois
+    if strict and report.unmatched:
+        raise XrayDataError(f'{ann_file}: {len(report.unmatched)} annotation item(s) match no '
+                            'row, nothing written: ' + '; '.join(report.unmatched[:3])
+                            + ('; ...' if len(report.unmatched) > 3 else ''))
     for col in ('roi_mask', 'roi_bbox'):
         if col not in df:
             df[col] = ''

@@ -42,10 +42,13 @@ def read_label_studio(src: str, labels=None) -> list[ImageRois]:
         raise file_error(src, 'not a Label Studio JSON export (a list of tasks with "data")')
     items = []
     for task in tasks:
-        images = [v for v in task['data'].values() if isinstance(v, str)]
+        data = task['data']
+        images = ([data['image']] if isinstance(data.get('image'), str) else
+                  [v for v in data.values() if isinstance(v, str)])
         item = f"task id {task.get('id')}"
         if len(images) != 1:
-            raise file_error(src, f'{item}: expected one image in "data", found {images[:3]}')
+            raise file_error(src, f'{item}: expected one image in "data" (key "image" or a '
+                             f'single text field), found {images[:3]}')
         name = images[0].split('?')[0].replace('\\', '/')
         rois = ImageRois(src, f'{item} ({name.rsplit("/", 1)[-1]})', name=name)
         done = [a for a in task.get('annotations', []) if not a.get('was_cancelled')]
