@@ -310,3 +310,34 @@ def test_existing_rois_are_not_overwritten_without_the_flag(dataset, tmp_path, c
         capsys.readouterr().err
     assert (dataset / 'labels.csv').read_text() == before
     assert imported(dataset, 'coco', tmp_path / 'c.json', '--overwrite') is not None
+
+
+def test_rotated_boxes_and_ellipses_follow_each_tools_convention(tmp_path):
+    from osteo_mm.datasets.annotations import rasterize, read_label_studio
+    yy, xx = np.mgrid[:H, :W] + 0.5
+    # CVAT: boxes turn clockwise (y down) about their centre; an ellipse turned by 90 degrees
+    # swaps its radii.
+    (tmp_path / 'a.xml').write_text(f"""<annotations><version>1.1</version>
+  <image id="0" name="a.png" width="{W}" height="{H}">
+    <box label="r" xtl="10" ytl="14" xbr="30" ybr="20" rotation="30"/></image>
+  <image id="1" name="b.png" width="{W}" height="{H}">
+    <ellipse label="e" cx="28" cy="20" rx="6" ry="12" rotation="90"/></image>
+</annotations>""")
+    box, ellipse = read_cvat(str(tmp_path / 'a.xml'))
+    a = np.deg2rad(30)  # pixel centres turned back by -30 degrees about the centre (20, 17)
+    qx = np.cos(a) * (xx - 20) + np.sin(a) * (yy - 17)
+    qy = -np.sin(a) * (xx - 20) + np.cos(a) * (yy - 17)
+    expected_box = (np.abs(qx) < 10) & (np.abs(qy) < 3)
+    assert_same_within_1px(rasterize(box, (H, W)), expected_box)
+    expected_ellipse = ((xx - 28) / 12) ** 2 + ((yy - 20) / 6) ** 2 <= 1
+    assert_same_within_1px(rasterize(ellipse, (H, W)), expected_ellipse)
+    # Label Studio: rectangles rotate clockwise about their top-left corner (x, y).
+    task = dict(id=1, data=dict(image='c.png'), annotations=[dict(result=[dict(
+        type='rectanglelabels', original_width=W, original_height=H,
+        value=dict(x=50.0, y=25.0, width=25.0, height=12.5, rotation=90,
+                   rectanglelabels=['r']))])])
+    (tmp_path / 'ls.json').write_text(json.dumps([task]))
+    (rect,) = read_label_studio(str(tmp_path / 'ls.json'))
+    # (x, y) = (28, 10), w = 14, h = 5: after the turn it spans x 23..28 and y 10..24.
+    expected_rect = (xx > 23) & (xx < 28) & (yy > 10) & (yy < 24)
+    assert_same_within_1px(rasterize(rect, (H, W)), expected_rect)
