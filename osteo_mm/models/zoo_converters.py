@@ -215,7 +215,16 @@ def check_timm_vit(state: dict, converted: dict, arch: str, img_size: int,
     source = TimmViT(img_size=img_size, patch_size=patch, embed_dim=width, depth=depth,
                      num_heads=heads, num_classes=0, global_pool='avg' if avg else 'token',
                      fc_norm=avg)
-    source.load_state_dict({k: v for k, v in state.items() if not k.startswith('head')})
+    tokens, grid = state['pos_embed'].shape[1], (img_size // patch) ** 2 + 1
+    if tokens != grid:
+        side = patch * int(round((tokens - 1) ** 0.5))
+        raise ConversionError(f'weights do not fit a timm ViT {arch} with patch {patch} at '
+                              f'{img_size} px: pos_embed has {tokens} tokens, not {grid} '
+                              f'(--img-size {side}?)')
+    try:
+        source.load_state_dict({k: v for k, v in state.items() if not k.startswith('head')})
+    except RuntimeError as err:  # torch lists every mismatch over several lines
+        raise ConversionError(' '.join(str(err).split())[:300]) from None
     target = VisionTransformer(arch=arch, img_size=img_size, patch_size=patch,
                                out_type='avg_featmap' if avg else 'raw', final_norm=not avg)
     _load_strict(target, converted, f'ViT {arch}')

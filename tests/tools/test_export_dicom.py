@@ -76,7 +76,11 @@ def test_seg_holds_the_map_and_the_roi_on_the_film(run, capsys):
     np.testing.assert_array_equal(px[..., 1] > 0.5, run['roi'])
     assert len(hd.seg.segread(run['out'] / 'films' / 'b.dcm.seg.dcm').SegmentSequence) == 1
     # The SEG carries its film's patient module (it goes to the PACS); nothing else does.
-    assert seg.PatientID == SENTINELS['PatientID']
+    # Exactly the Patient and General Study identifiers documented in getting_started.md.
+    copied = {k for k, v in SENTINELS.items()
+              if any(str(e.value) == v for e in seg.iterall() if e.VR != 'SQ')}
+    assert copied == {'PatientName', 'PatientID', 'PatientBirthDate', 'StudyDate'}
+    assert 'InstitutionName' not in seg
     manifest = (run['out'] / 'export.csv').read_text()
     for value in SENTINELS.values():
         assert value not in manifest and value not in stdout

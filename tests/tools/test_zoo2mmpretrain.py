@@ -106,6 +106,15 @@ def test_timm_vit_parity_catches_a_transposed_qkv():
     assert not zoo.check_timm_vit(state, converted, 'deit-t', 32).ok
 
 
+def test_timm_wrong_image_size_is_a_one_line_error(tmp_path, capsys):
+    torch.save(_timm_deit_t('token', 0).state_dict(), tmp_path / 'vit.pth')
+    assert _tool('timm-vit', tmp_path / 'vit.pth', tmp_path / 'out.pth', '--arch', 'deit-t') == 2
+    err = capsys.readouterr().err
+    assert ('vit.pth: weights do not fit a timm ViT deit-t with patch 16 at 224 px: pos_embed '
+            'has 5 tokens, not 197 (--img-size 32?)') in err
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_timm_distilled_deit_is_refused():
     state = dict(_timm_deit_t('token', 0).state_dict(), dist_token=torch.zeros(1, 1, 192))
     with pytest.raises(zoo.ConversionError, match='dist_token.*distilled DeiT'):
