@@ -65,9 +65,10 @@ def reliability_figure(models: Dict[str, object], n_bins: int = N_BINS) -> Figur
     for offset, (name, model) in zip(offsets, models.items()):
         curve = reliability_curve(model.y_true.astype(int), model.score, n_bins)
         x = curve['mean_predicted'] + offset
-        ax.errorbar(x, curve['observed'],
-                    yerr=[curve['observed'] - curve['observed_low'],
-                          curve['observed_high'] - curve['observed']],
+        # Wilson bounds can miss the estimate by rounding at 0 and 1: clip to non-negative.
+        yerr = np.clip([curve['observed'] - curve['observed_low'],
+                        curve['observed_high'] - curve['observed']], 0, None)
+        ax.errorbar(x, curve['observed'], yerr=yerr,
                     marker='o', ms=3, capsize=2, lw=1, label=name)
     ax.plot([0, 1], [0, 1], ls='--', color='grey', lw=0.8, label='perfectly calibrated')
     ax.set(xlabel='mean predicted probability (bin)', ylabel='observed fraction positive',
