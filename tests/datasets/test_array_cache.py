@@ -53,13 +53,14 @@ def build(src, out, **kw):
                              shard_size=2, progress=False, **kw)
 
 
-def test_cached_path_equals_file_path_after_resize(films, tmp_path):
+@pytest.mark.parametrize('io_backend', ['pread', 'mmap'])
+def test_cached_path_equals_file_path_after_resize(films, tmp_path, io_backend):
     src, rows = films
     counts = build(src, tmp_path / 'cache')
     assert counts == dict(converted=5, skipped=0, failed=0)
     assert sorted(f for f in os.listdir(tmp_path / 'cache') if f.startswith('images_')) == [
         'images_00000.npy', 'images_00001.npy', 'images_00002.npy']
-    load = LoadXrayFromArrayCache(str(tmp_path / 'cache'))
+    load = LoadXrayFromArrayCache(str(tmp_path / 'cache'), io_backend=io_backend)
     for row in rows:
         info = dict(img_id=row['image'], img_path=str(src / row['image']),
                     roi_mask_path=str(src / row['roi_mask']) if row['roi_mask'] else '')
