@@ -31,6 +31,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--no-validate', action='store_true', help='skip validation')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr by the actual / base batch size')
+    parser.add_argument('--compile', action='store_true',
+                        help='torch.compile the train step (MMEngine cfg.compile)')
     parser.add_argument('--no-pin-memory', action='store_true')
     parser.add_argument('--no-persistent-workers', action='store_true')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -59,6 +61,8 @@ def merge_args(cfg, args):
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, require_file(args.resume, 'checkpoint')
+    if args.compile:
+        cfg.compile = True
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
     loader_defaults = ConfigDict(pin_memory=True, persistent_workers=True,
