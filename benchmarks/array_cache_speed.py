@@ -180,15 +180,15 @@ def write_synthetic_cache(root: Path, n: int, side: int, shard_size: int = 16384
     return names
 
 
-def proc_memory(pid: int) -> tuple[int, int]:
-    """(RSS, PSS) in bytes from /proc (Linux)."""
+def proc_memory(pid: int) -> tuple[int, int, int]:
+    """(RSS, PSS, USS) in bytes from /proc (Linux); USS = private clean + dirty pages."""
     values = {}
     with open(f'/proc/{pid}/smaps_rollup') as f:
         for line in f:
             parts = line.split()
-            if parts[0] in ('Rss:', 'Pss:'):
+            if parts[0] in ('Rss:', 'Pss:', 'Private_Clean:', 'Private_Dirty:'):
                 values[parts[0]] = int(parts[1]) * 1024
-    return values['Rss:'], values['Pss:']
+    return values['Rss:'], values['Pss:'], values['Private_Clean:'] + values['Private_Dirty:']
 
 
 def write_nih_entry(root: Path, names: list[str]) -> None:
@@ -223,22 +223,23 @@ def bench_rss(tmp: Path, side: int, films: int, workers: int = 4) -> None:
     loader = torch.utils.data.DataLoader(dataset, batch_size=256, num_workers=workers,
                                          sampler=sampler, collate_fn=pseudo_collate,
                                          persistent_workers=False)
-    peak_rss = peak_pss = 0
+    first = peak = None
     seen = 0
     t0 = time.perf_counter()
     it = iter(loader)
     for batch in it:
         seen += len(batch['inputs'])
-        pids = list(it._worker_pids.values()) if hasattr(it, '_worker_pids') else []
-        pids = pids or [w.pid for w in it._workers]
-        mem = [proc_memory(p) for p in pids]
-        peak_rss = max(peak_rss, sum(m[0] for m in mem))
-        peak_pss = max(peak_pss, sum(m[1] for m in mem))
+        mem = np.array([proc_memory(w.pid) for w in it._workers]).sum(0)
+        first = mem if first is None else first
+        peak = mem if peak is None else np.maximum(peak, mem)
     wall = time.perf_counter() - t0
-    main_rss, main_pss = proc_memory(os.getpid())
-    print(f'{workers} workers read {seen:,} films ({crop} px crops) in {wall:.0f} s wall: '
-          f'peak summed worker RSS {peak_rss / 2**30:.2f} GiB, summed PSS '
-          f'{peak_pss / 2**30:.2f} GiB; main process RSS {main_rss / 2**30:.2f} GiB')
+    main_mem = proc_memory(os.getpid())
+    gib = 2.0**30
+    print(f'{workers} workers read {seen:,} films ({crop} px crops) in {wall:.0f} s wall. '
+          f'Summed over the workers (GiB), after the first batch / peak: '
+          f'RSS {first[0] / gib:.2f} / {peak[0] / gib:.2f}, PSS {first[1] / gib:.2f} / '
+          f'{peak[1] / gib:.2f}, USS {first[2] / gib:.2f} / {peak[2] / gib:.2f}. Main '
+          f'process RSS {main_mem[0] / gib:.2f}, USS {main_mem[2] / gib:.2f}')
 
 
 def main() -> None:
