@@ -167,7 +167,7 @@ class LoadXrayFromArrayCache(BaseTransform):
         return state
 
     def __del__(self) -> None:
-        if self._files and self._pid == os.getpid():
+        if getattr(self, '_files', None) and self._pid == os.getpid():
             for handle in self._files.values():
                 if isinstance(handle, tuple):
                     os.close(handle[0])
