@@ -83,9 +83,9 @@ def step_flops(loss_fn, inputs: torch.Tensor, samples: list, model: torch.nn.Mod
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.utils.flop_counter import FlopCounterMode
     counter = FlopCounterMode(display=False)
-    with counter, sdpa_kernel([SDPBackend.MATH]), autocast():
-        total, _ = model.parse_losses(loss_fn(inputs, samples))
-    with counter:
+    with counter:  # one context: entering a FlopCounterMode again resets its counts
+        with sdpa_kernel([SDPBackend.MATH]), autocast():
+            total, _ = model.parse_losses(loss_fn(inputs, samples))
         total.backward()
     model.zero_grad(set_to_none=True)
     return counter.get_total_flops()
