@@ -4,7 +4,8 @@
 #   2. CAM throughput: gradcam runner vs per-image reload vs a training step (ResNet-18);
 #   3. the shoulder-phantom causality experiment at 256 px (clean vs shortcut vs random
 #      ResNet-18, uniform/centre-bias baselines), Grad-CAM on layer4 and on layer3.
-# With SCALE=1 (issue 20; `SCALE=1 ONLY_SCALE=1` runs these alone, about 6 minutes) also:
+# With SCALE=1 (issue 20; `SCALE=1 ONLY_SCALE=1` runs these alone; their timeouts add up to
+# 10 minutes, typically about 5) also:
 #   S1. MAE ViT-B/16 mask 0.75 step throughput: bf16 + fused AdamW at batch 256 (and fp16 at
 #       batch 64, today's figure), with FLOPs/image, TFLOP/s and MFU; the same with --compile;
 #   S2. SparK ResNet-50 and ResNet-50 fine-tuning: bf16, fused AdamW, channels-last, batch 256;
@@ -36,27 +37,27 @@ stamp "machine"
 if [ "${SCALE:-0}" = 1 ]; then
     mae=configs/mae/mae_vit-base-p16_1xb256-bf16-coslr-400e_nih-cxr14-array256_mask0.75.py
     stamp "S1 MAE ViT-B/16 mask 0.75: fp16 batch 64 (before) vs bf16 + fused batch 256"
-    timeout 150 "$py" benchmarks/step_throughput.py "$mae" --batch 64 --dtype fp16 \
+    timeout 90 "$py" benchmarks/step_throughput.py "$mae" --batch 64 --dtype fp16 \
         --iters "$iters" --warmup 5 2>"$work/s1.err" | grep 'images/s' >> "$log"
-    timeout 150 "$py" benchmarks/step_throughput.py "$mae" --batch 256 --dtype bf16 --fused \
+    timeout 90 "$py" benchmarks/step_throughput.py "$mae" --batch 256 --dtype bf16 --fused \
         --iters "$iters" --warmup 5 2>>"$work/s1.err" | grep 'images/s' >> "$log"
-    timeout 200 "$py" benchmarks/step_throughput.py "$mae" --batch 256 --dtype bf16 --fused \
+    timeout 120 "$py" benchmarks/step_throughput.py "$mae" --batch 256 --dtype bf16 --fused \
         --compile --iters "$iters" --warmup 10 2>>"$work/s1.err" | grep 'images/s' >> "$log"
     stamp "S2 SparK ResNet-50 and ResNet-50 classification, bf16 + fused + channels-last"
-    timeout 150 "$py" benchmarks/step_throughput.py --batch 256 --dtype bf16 --fused \
+    timeout 90 "$py" benchmarks/step_throughput.py --batch 256 --dtype bf16 --fused \
         --channels-last --img-size 224 --iters "$iters" --warmup 5 \
         configs/spark/spark_sparse-resnet50_8xb64-amp-coslr-400e_nih-cxr14.py \
         configs/resnet/resnet50_phantom-shoulder-binary.py 2>"$work/s2.err" \
         | grep 'images/s' >> "$log"
     stamp "S3 MAE ViT-B from the array cache, $workers workers, vs a fixed batch"
-    timeout 200 "$py" benchmarks/gpu_loader_throughput.py --workers "$workers" --batch 256 \
+    timeout 120 "$py" benchmarks/gpu_loader_throughput.py --workers "$workers" --batch 256 \
         --iters "$iters" --films 20000 --tmp "$work" 2>"$work/s3.err" \
         | grep 'images/s' >> "$log"
     stamp "S4 worker shutdown at exit (persistent workers, pin_memory)"
     "$py" tools/dataset_converters/make_phantom.py shoulder --out "$work/s4_data" \
         --num-patients 200 --size 96 > /dev/null 2>&1
     start=$(date +%s)
-    timeout 180 "$py" tools/train.py configs/demo/resnet18_phantom-shoulder_demo.py \
+    timeout 90 "$py" tools/train.py configs/demo/resnet18_phantom-shoulder_demo.py \
         --work-dir "$work/s4" --cfg-options train_cfg.max_epochs=2 \
         train_dataloader.num_workers="$workers" train_dataloader.persistent_workers=True \
         val_dataloader.num_workers="$workers" val_dataloader.persistent_workers=True \
