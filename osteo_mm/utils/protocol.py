@@ -91,9 +91,25 @@ def build_split_datasets(cfg, splits: Sequence[str] = SPLITS) -> Dict[str, Any]:
         if not loader or not loader.get('dataset'):
             continue
         dataset = loader['dataset']
-        datasets[split] = dataset if not isinstance(dataset, dict) else DATASETS.build(
-            copy.deepcopy(dataset))
+        if isinstance(dataset, dict):
+            try:  # unserialised: skips MMEngine's gc.collect() per dataset
+                dataset = DATASETS.build(_unserialized(copy.deepcopy(dataset)))
+            except TypeError:  # a dataset class without ``serialize_data``
+                dataset = DATASETS.build(copy.deepcopy(dataset))
+        datasets[split] = dataset
     return datasets
+
+
+def _unserialized(cfg: dict) -> dict:
+    """Set ``serialize_data=False`` on the innermost dataset configs (wrappers recursed)."""
+    if isinstance(cfg.get('dataset'), dict):
+        _unserialized(cfg['dataset'])
+    elif isinstance(cfg.get('datasets'), (list, tuple)):
+        for inner in cfg['datasets']:
+            _unserialized(inner)
+    else:
+        cfg['serialize_data'] = False
+    return cfg
 
 
 def check_splits(cfg, splits: Sequence[str] = SPLITS, allow_overlap: bool = False

@@ -10,15 +10,17 @@ metric dict states ``unit``, ``n_patients`` and ``n_images`` and, per CI, ``<key
 
 Operating threshold (binary): the validation metric (``threshold='youden'``) picks the threshold
 that maximises Youden's J = sensitivity + specificity - 1 on the validation set, stores it in the
-MMEngine ``MessageHub`` runtime info (key ``'youden_threshold'``) and, if ``threshold_file`` is
-set, in a JSON file (with the epoch/iteration of the checkpoint it belongs to). The test metric
-(``threshold='from_val'``) reads it back, from the file if given, otherwise from the runtime
-info of the same process, and keeps it *fixed*. A relative ``threshold_file`` lives in the
-Runner's ``work_dir``, so ``tools/train.py CONFIG`` and ``tools/test.py CONFIG CKPT`` with the
-same work dir share it. The file holds the threshold of the *latest* validation, i.e. of the
-last checkpoint; for another checkpoint, validate it first (or pass the threshold as a float).
+MMEngine ``MessageHub`` runtime info (key ``'youden_threshold'``) and,
+if ``threshold_file`` is set, appends a record to that JSON file naming the checkpoint it
+belongs to (epoch/iteration and the SHA-256 of the weights, see
+:mod:`osteo_mm.utils.threshold_record`). The test metric (``threshold='from_val'``) reads it back,
+from the file if given (the record of the weights under test; any other is refused), otherwise
+from the runtime info of the same process, and keeps it *fixed*. A relative ``threshold_file``
+lives in the Runner's ``work_dir``, so ``tools/train.py CONFIG`` and ``tools/test.py CONFIG CKPT``
+with the same work dir share it. The file keeps one record per validation, so any checkpoint
+that was validated (the last, the best) can be tested; for another, validate it first or pass
+``tools/test.py --threshold VALUE``.
 """
-import json
 import os.path as osp
 import warnings
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
@@ -37,7 +39,11 @@ from osteo_mm.stats.threshold import (  # noqa: F401  (re-exported for callers o
     mean_defined,
     ratio,
 )
-from osteo_mm.utils.io import dump_json_atomic as _atomic_json
+from osteo_mm.utils.threshold_record import (
+    WEIGHTS_INFO_KEY,
+    append_record,
+    read_threshold_record,
+)
 
 #: Key of the validation Youden threshold in the MessageHub runtime info.
 THRESHOLD_INFO_KEY = 'youden_threshold'
@@ -261,28 +267,34 @@ class BinaryDiagnosticMetric(BaseMetric):
                 # the numbers in the checkpoint names (epoch_<n>.pth / iter_<n>.pth).
                 done = {k: hub.get_info(k) + 1 for k in ('epoch', 'iter')
                         if hub.get_info(k) is not None}
-                _atomic_json(dict(threshold=threshold, num_samples=len(labels),
-                                  pos_label=self.pos_label, **done),
-                             resolve_in_work_dir(self.threshold_file))
+                append_record(resolve_in_work_dir(self.threshold_file), dict(
+                    threshold=threshold, method='youden', pos_label=self.pos_label,
+                    num_samples=len(labels), weights_sha256=hub.get_info(WEIGHTS_INFO_KEY),
+                    **done))
             return threshold, 'youden'
         if self.threshold == 'from_val':
             return self._read_val_threshold(), 'youden'
         return float(self.threshold), f'{float(self.threshold):g}'
 
     def _read_val_threshold(self) -> float:
-        """The validation Youden threshold from ``threshold_file`` or the MessageHub."""
+        """The validation Youden threshold from ``threshold_file`` or the MessageHub.
+
+        With a file, the record must belong to the weights under test (hash set by
+        ``WeightsFingerprintHook``); without the hook the latest record is used, with a warning.
+        """
+        hub = MessageHub.get_current_instance()
         if self.threshold_file:
             path = resolve_in_work_dir(self.threshold_file)
             if not osp.isfile(path):
                 raise FileNotFoundError(
                     f"threshold='from_val' but {path} does not exist: run validation with "
                     "threshold='youden' and the same threshold_file and work dir first")
-            with open(path) as f:
-                value = json.load(f).get('threshold')
-            if not isinstance(value, (int, float)):
-                raise ValueError(f'{path}: "threshold" must be a number, got {value!r}')
-            return float(value)
-        value = MessageHub.get_current_instance().get_info(THRESHOLD_INFO_KEY)
+            sha = hub.get_info(WEIGHTS_INFO_KEY)
+            if sha is None:
+                warnings.warn(f'no WeightsFingerprintHook: the threshold in {path} is not '
+                              'checked against the weights under test', stacklevel=2)
+            return float(read_threshold_record(path, sha)['threshold'])
+        value = hub.get_info(THRESHOLD_INFO_KEY)
         if value is None:
             raise RuntimeError("threshold='from_val' found no validation threshold: set "
                                'threshold_file (written by the validation metric) or validate '
