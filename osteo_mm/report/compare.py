@@ -247,21 +247,22 @@ def _method_notes(models: dict, causality: Optional[dict], images_dirs: Optional
                   alpha: float, cam_test: str, metrics: pd.DataFrame,
                   pairwise: pd.DataFrame) -> List[str]:
     level = f'{100 * (1 - alpha):g} %'
-    cam_name = 'Wilcoxon signed-rank' if cam_test == 'wilcoxon' else 'paired permutation test'
+    cam_name = 'Wilcoxon signed-rank test' if cam_test == 'wilcoxon' else 'paired permutation test'
     notes = [
         _unit_note(metrics),
         f'Binary task: {positive_class!r} vs rest; score = prob_{positive_class}; decisions at '
         "each model's threshold (the file's threshold column, else 0.5): "
         + ', '.join(f'{n} {m.threshold:g}' for n, m in models.items()) + '.',
-        f'{level} CIs: AUC by DeLong, clustered by patient (Obuchowski 1997: structural '
-        'components summed within each patient); accuracy, BAC, SEN, SPE, mean causality and '
-        f'the paired differences by percentile bootstrap ({n_boot} resamples of whole '
-        'patients, stratified by whether the patient has a positive image). A bootstrap CI is '
-        'shown as n/a when the statistic was undefined (e.g. one class only) in more than 1 % '
-        'of its resamples; the skipped counts are in metrics.csv (*_n_skipped) and '
-        'pairwise.csv (n_skipped). roi_area_share describes the expert ROI (chance level), not '
-        'the model; it is not tested or ranked.',
-        'Pairwise p-values (two-sided): AUC by the clustered DeLong test (Obuchowski 1997); '
+        f'{level} CIs: AUC by DeLong, clustered by patient when a patient has several images '
+        '(Obuchowski 1997: structural components summed within each patient); accuracy, BAC, '
+        'SEN, SPE, mean causality and the paired differences by percentile bootstrap '
+        f'({n_boot} resamples of whole patients, stratified by whether the patient has a '
+        'positive image). A bootstrap CI is shown as n/a when the statistic was undefined '
+        '(e.g. one class only) in more than 1 % of its resamples; the skipped counts are in '
+        'metrics.csv (*_n_skipped) and pairwise.csv (n_skipped). roi_area_share describes the '
+        'expert ROI (chance level), not the model; it is not tested or ranked.',
+        'Pairwise p-values (two-sided): AUC by the DeLong test, clustered (Obuchowski 1997) '
+        'when a patient has several images; '
         'accuracy by McNemar, clustered by patient (Obuchowski 1998) when a patient has '
         'several images (else exact binomial below 25 discordant pairs, chi-square above); '
         f'causality by the {cam_name} on per-patient mean scores (images where both models '
