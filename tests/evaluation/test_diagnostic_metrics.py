@@ -210,7 +210,7 @@ def test_binary_metric_rejects_multiclass_scores():
 
 
 def run_binary(scores, labels, patients, **cfg):
-    metric = BinaryDiagnosticMetric(**{'threshold': 0.5, 'n_boot': 200, **cfg})
+    metric = BinaryDiagnosticMetric(**{'threshold': 0.5, 'n_boot': 100, **cfg})
     metric.process(None, binary_samples(scores, labels, patients))
     return metric.evaluate(len(labels))
 
@@ -219,12 +219,12 @@ def test_metric_states_unit_patients_images_and_skips_per_ci():
     rng = np.random.default_rng(3)
     labels = rng.integers(0, 2, 60)
     scores = np.clip(0.3 * labels + rng.random(60) * 0.7, 0, 1)
-    out = run_binary(scores, labels, [f'p{i // 3}' for i in range(60)])
+    out = run_binary(scores, labels, [f'p{i // 3}' for i in range(60)], n_boot=40)
     assert (out['binary/unit'], out['binary/n_patients'], out['binary/n_images']) == (
         'patient', 20, 60)
     assert out['binary/roc_auc_ci_n_skipped'] == 0
     assert 'binary/ppv@0.5_ci_n_skipped' in out
-    no_ids = run_binary(scores, labels, None)
+    no_ids = run_binary(scores, labels, None, n_boot=0)
     assert (no_ids['binary/unit'], no_ids['binary/n_patients']) == ('image', 60)
 
 
@@ -232,8 +232,8 @@ def test_one_image_per_patient_equals_the_image_level_result_exactly():
     rng = np.random.default_rng(4)
     labels = rng.integers(0, 2, 50)
     scores = np.clip(0.3 * labels + rng.random(50) * 0.7, 0, 1)
-    with_ids = run_binary(scores, labels, [f'p{i}' for i in range(50)])
-    without = run_binary(scores, labels, None)
+    with_ids = run_binary(scores, labels, [f'p{i}' for i in range(50)], n_boot=40)
+    without = run_binary(scores, labels, None, n_boot=40)
     without['binary/unit'] = 'patient'
     assert with_ids == without
 
@@ -261,7 +261,7 @@ def test_ci_is_nan_and_says_why_when_over_one_percent_undefined():
     labels = rng.integers(0, 2, 60)
     scores = np.full(60, 0.1)
     scores[0] = 0.9
-    with pytest.warns(UserWarning, match=r'ppv@0.5: CI not given: .* in \d+ of 200 resamples'):
+    with pytest.warns(UserWarning, match=r'ppv@0.5: CI not given: .* in \d+ of 100 resamples'):
         out = run_binary(scores, labels, [f'p{i}' for i in range(60)])
     assert out['binary/ppv@0.5_ci_n_skipped'] > 2
     assert np.isnan(out['binary/ppv@0.5_ci_low']) and np.isnan(out['binary/ppv@0.5_ci_high'])

@@ -83,7 +83,7 @@ def test_rare_labels_skip_resamples_and_nan_ci_with_reason():
         sample.set_pred_score(torch.tensor(scores[i], dtype=torch.float32))
         sample.set_metainfo(dict(patient_id=f'p{i // 2}'))
         samples.append(sample.to_dict())
-    metric = METRICS.build(dict(type='MultiLabelAUCMetric', n_boot=200))
+    metric = METRICS.build(dict(type='MultiLabelAUCMetric', n_boot=100))
     metric.dataset_meta = dict(classes=['a', 'b', 'c'])
     metric.process(None, samples)
     with pytest.warns(UserWarning, match='mean_auc: CI not given'):
