@@ -141,7 +141,7 @@ def delong_covariance(y_true: Sequence, scores: Sequence, groups: Optional[Seque
         codes = cluster_codes(groups)
         if codes.size != y.size:
             raise ValueError(f'groups has {codes.size} entries for {y.size} cases')
-        if int(codes.max()) + 1 == codes.size:
+        if codes.size == 0 or int(codes.max()) + 1 == codes.size:
             codes = None  # one case per patient: plain DeLong, identical to groups=None
     k = scores.shape[0]
     m, n = int(y.sum()), int((~y).sum())
