@@ -1,6 +1,7 @@
 """Helpers shared by the command-line tools: config loading and one-line user errors."""
 import functools
 import os.path as osp
+import re
 import sys
 from typing import Callable, List, Optional
 
@@ -63,7 +64,8 @@ def one_line(err: BaseException) -> str:
     """The message of an expected error as one line.
 
     An error re-raised from a DataLoader worker carries the worker's traceback in its message;
-    its last line (``Type: message``) is kept, without the type.
+    its last line (``Type: message``) is kept, without the type. The prefix MMEngine's registry
+    adds to errors raised while building an object is dropped.
 
     Args:
         err (BaseException): The error.
@@ -79,7 +81,8 @@ def one_line(err: BaseException) -> str:
         text = rest if sep and head.replace('.', '').replace('_', '').isalnum() else last
     else:
         text = ' '.join(lines)
-    return text
+    # MMEngine's registry prefixes "class `X` in module/path.py: " to errors raised by __init__.
+    return re.sub(r'^class `\w+` in \S+: ', '', text)
 
 
 def cli_main(main: Callable[[], None]) -> Callable[[], None]:

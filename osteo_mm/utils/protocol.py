@@ -38,8 +38,10 @@ def dataset_ids(dataset) -> Tuple[List[str], List[str]]:
         ``patient_id`` (``''`` when unknown) per item.
     """
     images, patients = [], []
-    for i in range(len(dataset)):
-        info = dataset.get_data_info(i)
+    infos = getattr(dataset, 'data_list', None)  # unserialised BaseDataset: no per-item copy
+    if not isinstance(infos, list) or len(infos) != len(dataset):
+        infos = (dataset.get_data_info(i) for i in range(len(dataset)))
+    for info in infos:
         image = info.get('img_id') or info.get('img_path') or ''
         images.append(str(image) if info.get('img_id') else osp.abspath(str(image)))
         patients.append(str(info.get('patient_id') or ''))

@@ -67,3 +67,5 @@ def test_an_error_from_a_dataloader_worker_becomes_its_own_one_line_message():
     assert '\n' in str(err.value)  # what PyTorch hands over: the worker's traceback
     assert one_line(err.value) == '/data/x.png: cannot decode the image'
     assert one_line(ValueError('a\n  b')) == 'a b'
+    assert one_line(XrayDataError('class `ShoulderXrayDataset` in osteo_mm/datasets/shoulder.py: '
+                                  '/d/labels.csv: bad')) == '/d/labels.csv: bad'
