@@ -176,9 +176,9 @@ def bind_test_threshold(cfg, checkpoint: str, threshold: Optional[float] = None
                         ) -> Optional[Dict[str, Any]]:
     """Check (or override) the validation threshold the test metrics will use.
 
-    For every ``BinaryDiagnosticMetric(threshold='from_val', threshold_file=F)`` in the test
-    evaluator: with ``threshold`` given, replace ``'from_val'`` by it; else require a record in
-    ``F`` (relative to ``cfg.work_dir``) for the checkpoint's weights.
+    With ``threshold`` given, every ``BinaryDiagnosticMetric`` of the test evaluator uses it.
+    Otherwise every ``BinaryDiagnosticMetric(threshold='from_val', threshold_file=F)`` needs a
+    record in ``F`` (relative to ``cfg.work_dir``) for the checkpoint's weights.
 
     Args:
         cfg (Config): The runner config (``work_dir`` set); updated in place.
@@ -193,17 +193,22 @@ def bind_test_threshold(cfg, checkpoint: str, threshold: Optional[float] = None
     Raises:
         ThresholdMismatchError: If the file holds no record of these weights (one line naming
             the recorded and the tested checkpoint).
+        ProtocolError: If ``threshold`` is given but no test metric is binary.
     """
-    targets = [e for e in _evaluators(cfg.get('test_evaluator'))
-               if e.get('threshold') == 'from_val' and e.get('threshold_file')]
+    binary = [e for e in _evaluators(cfg.get('test_evaluator'))
+              if e.get('type') == 'BinaryDiagnosticMetric']
+    if threshold is not None:
+        if not binary:
+            raise ProtocolError('--threshold applies to a BinaryDiagnosticMetric test evaluator; '
+                                'this config has none')
+        for evaluator in binary:
+            evaluator['threshold'] = float(threshold)
+        return dict(threshold=float(threshold), threshold_source='override',
+                    checkpoint=checkpoint_fingerprint(checkpoint))
+    targets = [e for e in binary if e.get('threshold') == 'from_val' and e.get('threshold_file')]
     if not targets:
         return None
     fingerprint = checkpoint_fingerprint(checkpoint)
-    if threshold is not None:
-        for evaluator in targets:
-            evaluator['threshold'] = float(threshold)
-        return dict(threshold=float(threshold), threshold_source='override',
-                    checkpoint=fingerprint)
     record = None
     for evaluator in targets:
         path = evaluator['threshold_file']

@@ -104,7 +104,8 @@ def read_records(path: str) -> List[Dict[str, Any]]:
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'threshold file not found: {path} (written when validation runs '
-                                "BinaryDiagnosticMetric with threshold='youden')")
+                                "BinaryDiagnosticMetric with threshold='youden' in this work "
+                                'dir; or pass --threshold VALUE)')
     try:
         with open(path) as f:
             data = json.load(f)

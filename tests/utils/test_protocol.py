@@ -69,3 +69,23 @@ def test_an_error_from_a_dataloader_worker_becomes_its_own_one_line_message():
     assert one_line(ValueError('a\n  b')) == 'a b'
     assert one_line(XrayDataError('class `ShoulderXrayDataset` in osteo_mm/datasets/shoulder.py: '
                                   '/d/labels.csv: bad')) == '/d/labels.csv: bad'
+
+
+def test_threshold_override_reaches_every_binary_metric_and_needs_one(tmp_path):
+    import torch
+
+    from osteo_mm.utils.protocol import bind_test_threshold
+    ckpt = str(tmp_path / 'epoch_1.pth')
+    torch.save(dict(meta=dict(epoch=1), state_dict=dict(w=torch.ones(2))), ckpt)
+    cfg = Config(dict(work_dir=str(tmp_path), test_evaluator=[
+        dict(type='BinaryDiagnosticMetric', threshold='from_val', threshold_file='none.json'),
+        dict(type='BinaryDiagnosticMetric', threshold=0.5)]))
+    record = bind_test_threshold(cfg, ckpt, 0.2)
+    assert [e.threshold for e in cfg.test_evaluator] == [0.2, 0.2]
+    assert record['threshold_source'] == 'override' and record['checkpoint']['epoch'] == 1
+    with pytest.raises(ProtocolError, match='--threshold applies'):
+        bind_test_threshold(Config(dict(test_evaluator=dict(type='Accuracy'))), ckpt, 0.2)
+    with pytest.raises(FileNotFoundError, match='none.json.*--threshold'):
+        bind_test_threshold(Config(dict(work_dir=str(tmp_path), test_evaluator=dict(
+            type='BinaryDiagnosticMetric', threshold='from_val', threshold_file='none.json'))),
+            ckpt)
