@@ -25,6 +25,8 @@ _base_ = [{base!r}]
 img_size = 32
 data_root = {root!r}
 data_preprocessor = dict(mean=[127.5] * 3, std=[64.0] * 3)
+# Stride 1 in the last two stages: a 4 x 4 last feature map at 32 px, so CAMs have a shape.
+model = dict(backbone=dict(strides=(1, 2, 1, 1)))
 test_pipeline = [
     dict(type='LoadXrayFromFile'),
     dict(type='LoadRoiMask'),
@@ -38,9 +40,11 @@ test_dataloader = dict(dataset=dict(data_root=data_root, pipeline=test_pipeline)
 train_dataloader = dict(dataset=dict(data_root=data_root), **_loader)
 '''
 VIT_MODEL = '''
+# A two-block deit-tiny: the ViT code path at a fraction of the export time.
 model = dict(_delete_=True, type='ImageClassifier',
-             backbone=dict(type='VisionTransformer', arch='deit-tiny', img_size=32,
-                           patch_size=8),
+             backbone=dict(type='VisionTransformer', img_size=32, patch_size=8,
+                           arch=dict(embed_dims=192, num_layers=2, num_heads=3,
+                                     feedforward_channels=768)),
              neck=None,
              head=dict(type='VisionTransformerClsHead', num_classes=2, in_channels=192))
 '''
