@@ -16,6 +16,7 @@ import sys
 
 from mmengine.config import DictAction
 
+from osteo_mm.datasets.errors import XrayDataError
 from osteo_mm.explain.analysis import load_classifier
 from osteo_mm.explain.predict import class_names
 from osteo_mm.serving.engine import checkpoint_meta
@@ -71,7 +72,10 @@ def main(argv=None) -> None:
     print(f'wrote {args.out} (outputs: {", ".join(outputs)})')
     if args.no_verify:
         return
-    report = check_parity(model, cfg, args.out, args.split, args.atol, args.max_images)
+    try:
+        report = check_parity(model, cfg, args.out, args.split, args.atol, args.max_images)
+    except (ValueError, XrayDataError) as err:
+        raise UserInputError(f'parity check on {args.split}: {err}') from None
     dump_json_atomic(report, args.out + '.parity.json')
     print(json.dumps(report))
     if not report['passed']:
