@@ -9,6 +9,7 @@ import io
 import logging
 import os
 import os.path as osp
+import ssl
 import subprocess
 import threading
 from types import SimpleNamespace
@@ -33,6 +34,7 @@ from osteo_mm.serving.dicom_scp import (
     WARNING_NOT_SCORED,
     Filters,
     ScoringService,
+    tls_context,
 )
 from osteo_mm.serving.service import ServeOptions, Service, build_engine, check_security
 from osteo_mm.serving.writers import uid_hash
@@ -332,3 +334,27 @@ def test_serve_cli_refuses_unsafe_addresses(svc, monkeypatch, capsys):
     assert 'needs a bearer token' in capsys.readouterr().err
     assert run_main('serve.py', common + ['--dicom-host', '0.0.0.0'], monkeypatch) == 2
     assert 'needs --allowed-aes' in capsys.readouterr().err
+
+
+def test_tls_scp_accepts_tls_and_refuses_plain(svc, tmp_path):
+    require_tools('openssl')
+    cert, key = str(tmp_path / 'cert.pem'), str(tmp_path / 'key.pem')
+    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1',
+                    '-subj', '/CN=localhost', '-keyout', key, '-out', cert], check=True,
+                   capture_output=True, timeout=60)
+    scoring = ScoringService(svc.engine, str(tmp_path / 'out'), Filters())
+    port = free_port()
+    scoring.start_scp('127.0.0.1', port, ssl_context=tls_context(cert, key))
+    try:
+        client = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=cert)
+        ae = AE(ae_title='TESTSCU')
+        ae.add_requested_context('1.2.840.10008.1.1')
+        ae.acse_timeout = ae.network_timeout = 5
+        assoc = ae.associate('127.0.0.1', port, ae_title='OSTEO_MM',
+                             tls_args=(client, 'localhost'))
+        assert assoc.is_established
+        assert assoc.send_c_echo().Status == SUCCESS
+        assoc.release()
+        assert not ae.associate('127.0.0.1', port, ae_title='OSTEO_MM').is_established
+    finally:
+        scoring.stop()
