@@ -148,6 +148,16 @@ def send_all(port, batches, timeout=900):
         p.wait(timeout=timeout)
 
 
+def send_until_all_in(out, port, batches, keys, max_rounds=50):
+    """Send every batch; after the queue drains, send again (as a PACS retries 0xA700)."""
+    for rounds in range(1, max_rounds + 1):
+        send_all(port, batches)
+        rows = wait_done(out, [k for k in keys if k in journal(out)], 900)
+        if all(k in rows for k in keys):
+            return rounds
+    raise RuntimeError(f'films still refused after {max_rounds} rounds')
+
+
 def keys_of(out, batches):
     with open(osp.join(out, '.uid_salt')) as f:
         salt = bytes.fromhex(f.read().strip())
@@ -201,12 +211,7 @@ def run_engine(engine, config, ckpt, onnx, batches, tmp, threads):
     try:
         keys = keys_of(out, batches)
         t0 = time.time()
-        rounds = 0
-        while rounds < 5:
-            rounds += 1
-            send_all(port, batches)
-            if all(k in journal(out) for k in keys):
-                break
+        rounds = send_until_all_in(out, port, batches, keys)
         rows = wait_done(out, keys, 900)
         result = summary(rows, keys, out + f'.{engine}.log')
         result.update(engine=engine, send_rounds=rounds, wall_s=time.time() - t0,
@@ -235,10 +240,7 @@ def run_kill(engine, config, ckpt, onnx, batches, tmp, threads, fraction=0.4):
     queued_before = sum(r[0] == 'queued' for r in before.values())
     proc, port = start_server(config, ckpt, onnx, engine, out, threads)
     try:
-        for _ in range(5):
-            send_all(port, batches)  # the PACS sends the whole batch again
-            if all(k in journal(out) for k in keys):
-                break
+        send_until_all_in(out, port, batches, keys)  # the PACS sends the whole batch again
         rows = wait_done(out, keys, 900)
     finally:
         proc.send_signal(signal.SIGTERM)

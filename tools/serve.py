@@ -59,6 +59,7 @@ def main(argv=None) -> None:
                         format='%(asctime)s %(levelname)s %(name)s: %(message)s')
     # pynetdicom logs raw UIDs at INFO; only its errors are kept (no identifiers in logs).
     logging.getLogger('pynetdicom').setLevel(logging.DEBUG if args.debug else logging.ERROR)
+    logging.getLogger('highdicom').setLevel(logging.WARNING)  # one INFO line per copied module
     opts = ServeOptions(**{k: v for k, v in vars(args).items()
                            if k in ServeOptions.__dataclass_fields__})
     try:

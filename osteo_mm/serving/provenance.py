@@ -69,7 +69,8 @@ def read_threshold_record(path: str, checkpoint_meta: Optional[dict] = None) -> 
         if mine is not None and theirs is not None and int(mine) != int(theirs):
             raise ValueError(f'{path} holds the threshold of {key} {theirs}, but the checkpoint '
                              f'is from {key} {mine}: validate this checkpoint first')
-    provenance = {k: v for k, v in record.items() if k not in ('threshold', 'pos_label')}
+    provenance = {k: v for k, v in record.items()
+                  if k not in ('threshold', 'pos_label', 'history')}
     provenance['source'] = osp.basename(path)
     return dict(threshold=float(value), pos_label=int(record.get('pos_label', 1)),
                 provenance=provenance)

@@ -18,9 +18,8 @@ from osteo_mm.serving.provenance import model_version, read_threshold_record
 
 
 @pytest.fixture(scope='module')
-def exported(tmp_path_factory):
-    tmp = str(tmp_path_factory.mktemp('onnx'))
-    config, ckpt = make_model(tmp)
+def exported(tiny_resnet):
+    tmp, config, ckpt = tiny_resnet
     out = osp.join(tmp, 'resnet.onnx')
     mp = pytest.MonkeyPatch()
     try:

@@ -25,7 +25,7 @@ from dicom_clients import DCMTK, Orthanc, echoscu, require_tools, storescu
 from mmengine.config import Config
 from pydicom.uid import generate_uid
 from pynetdicom import AE
-from serving_fixtures import free_port, make_model, run_main, wait_for
+from serving_fixtures import free_port, run_main, wait_for
 
 from osteo_mm.serving.dicom_scp import (
     CANNOT_UNDERSTAND,
@@ -65,10 +65,9 @@ def _plant(path: str, out: str, **changes) -> str:
 
 
 @pytest.fixture(scope='module')
-def svc(tmp_path_factory):
+def svc(tiny_resnet):
     require_tools(*DCMTK)
-    tmp = str(tmp_path_factory.mktemp('serve'))
-    config, ckpt = make_model(tmp)
+    tmp, config, ckpt = tiny_resnet
     orthanc = Orthanc(osp.join(tmp, 'orthanc'))
     handler = ListHandler()
     logger = logging.getLogger('osteo_mm.serving')
