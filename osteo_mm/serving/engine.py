@@ -206,6 +206,9 @@ class OnnxEngine(BaseEngine):
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = num_threads
+        # No busy-waiting worker threads: in the service they would take the CPU from the
+        # network threads that receive and check films (see docs/benchmarks.md, "Serving").
+        options.add_session_config_entry('session.intra_op.allow_spinning', '0')
         self.session = ort.InferenceSession(onnx_path, options,
                                             providers=['CPUExecutionProvider'])
         meta = read_metadata(self.session)

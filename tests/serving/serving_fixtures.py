@@ -38,6 +38,8 @@ _loader = dict(batch_size=4, num_workers=0, persistent_workers=False)
 val_dataloader = dict(dataset=dict(data_root=data_root, pipeline=test_pipeline), **_loader)
 test_dataloader = dict(dataset=dict(data_root=data_root, pipeline=test_pipeline), **_loader)
 train_dataloader = dict(dataset=dict(data_root=data_root), **_loader)
+val_evaluator = dict(n_boot=0)  # no bootstrap CIs: the tests compare probabilities
+test_evaluator = dict(n_boot=0)
 '''
 VIT_MODEL = '''
 # A two-block deit-tiny: the ViT code path at a fraction of the export time.

@@ -237,7 +237,7 @@ def test_http_api_tokens_limits_and_same_number(svc):
             == 401
         model = client.get('/v1/model', headers=auth).json()
         assert model['threshold'] == 0.5 and model['threshold_provenance']['epoch'] == 1
-        film = svc.films[3]
+        film = svc.planted[1]  # carries sentinel identifiers
         with open(film, 'rb') as f:
             data = f.read()
         files = {'file': ('x.dcm', data, 'application/dicom')}
@@ -245,6 +245,7 @@ def test_http_api_tokens_limits_and_same_number(svc):
         reply = client.post('/v1/predict', files=files, headers=auth)
         assert reply.status_code == 200, reply.text
         body = reply.json()
+        assert not any(sentinel in reply.text for sentinel in SENTINELS)
         assert body['probability'] == pytest.approx(svc.engine.predict(film).probability,
                                                     abs=1e-9)
         assert body['model_version'] == svc.engine.model_version and body['threshold'] == 0.5
