@@ -5,9 +5,10 @@ For each engine (torch, onnx) a fresh ``tools/serve.py`` process on localhost re
 (every film a distinct SOPInstanceUID). Films refused with 0xA700 (queue full) are sent again,
 as a PACS retries. From the service's journal: every film scored exactly once and none lost,
 films/s (first receipt to last result), p50/p95 latency (receipt to result) and the server's
-peak RSS (``VmHWM``). Then the kill test: SIGKILL the server when about 40 % is done, restart
-it on the same folder, send every film again; the rest is processed and no film is scored
-twice (journal ``scored`` == 1 for all, duplicates acknowledged without scoring).
+peak RSS (``VmHWM``). Then the kill test: SIGKILL the server when 40 % of the films accepted
+so far are done and others are still queued, restart it on the same folder, send every film
+again; the rest is processed and no film is scored twice (journal ``scored`` == 1 for all,
+duplicates acknowledged without scoring).
 
 The model is ResNet-18 (random initial weights saved as an MMEngine checkpoint) at
 ``--img-size`` px; its ONNX file comes from tools/deployment/export_onnx.py. Results:
@@ -229,8 +230,11 @@ def run_kill(engine, config, ckpt, onnx, batches, tmp, threads, fraction=0.4):
     senders = [subprocess.Popen(['storescu', '-aec', 'OSTEO_MM', '-nh', '127.0.0.1', str(port)]
                                 + paths, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                for paths in batches]
-    while sum(r[0] == 'done' for r in journal(out).values()) < fraction * len(keys):
-        time.sleep(0.2)
+    while True:  # mid-load: a share of the accepted films done, others still queued
+        states = [r[0] for r in journal(out).values()]
+        if states.count('done') >= fraction * len(states) and 'queued' in states:
+            break
+        time.sleep(0.1)
     proc.kill()  # SIGKILL mid-load: no clean-up runs
     proc.wait()
     for s in senders:
@@ -259,7 +263,7 @@ def main():
     parser.add_argument('--films', type=int, default=50)
     parser.add_argument('--associations', type=int, default=8)
     parser.add_argument('--threads', type=int, default=2)
-    parser.add_argument('--engines', nargs='+', default=['torch', 'onnx'])
+    parser.add_argument('--engines', nargs='*', default=['torch', 'onnx'])
     parser.add_argument('--kill-engine', default='onnx')
     parser.add_argument('--out', help='write the results as JSON')
     args = parser.parse_args()
