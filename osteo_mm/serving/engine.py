@@ -8,6 +8,7 @@ film gets the same probability from the service, from ``tools/test.py`` and from
 with the graph (ONNX engine; identical to Grad-CAM for a global-pooling + linear head, see
 :mod:`.export`).
 """
+import os
 import threading
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
@@ -193,7 +194,8 @@ class OnnxEngine(BaseEngine):
     Args:
         onnx_path (str): The ``.onnx`` file.
         threshold (dict, optional): Overrides the embedded threshold record.
-        num_threads (int): onnxruntime intra-op threads (0: its default). Defaults to 0.
+        num_threads (int): onnxruntime intra-op threads (0: ``$OMP_NUM_THREADS``, else
+            onnxruntime's default). Defaults to 0.
     """
 
     kind = 'onnx'
@@ -205,7 +207,8 @@ class OnnxEngine(BaseEngine):
         from .export import read_metadata
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = num_threads
+        # As for PyTorch, OMP_NUM_THREADS (when set) bounds the intra-op threads.
+        options.intra_op_num_threads = num_threads or int(os.environ.get('OMP_NUM_THREADS', 0))
         # No busy-waiting worker threads: in the service they would take the CPU from the
         # network threads that receive and check films (see docs/benchmarks.md, "Serving").
         options.add_session_config_entry('session.intra_op.allow_spinning', '0')
