@@ -69,6 +69,7 @@ def prepare(tmp: str, size: int, films: int, associations: int) -> tuple:
 
     import osteo_mm  # noqa: F401
     from osteo_mm.datasets.phantom import generate_shoulder
+    from osteo_mm.utils.threshold_record import append_record, weights_sha256
 
     data = osp.join(tmp, 'phantom')
     generate_shoulder(data, num_patients=films, size=256, seed=0, fmt='dicom', progress=False)
@@ -85,8 +86,9 @@ def prepare(tmp: str, size: int, films: int, associations: int) -> tuple:
     ckpt = osp.join(work, 'epoch_1.pth')
     torch.save(dict(state_dict=model.state_dict(), meta=dict(
         dataset_meta=dict(classes=['not_osteoporosis', 'osteoporosis']), epoch=1, iter=1)), ckpt)
-    with open(osp.join(work, 'youden_threshold.json'), 'w') as f:
-        json.dump(dict(threshold=0.5, num_samples=0, pos_label=1, epoch=1, iter=1), f)
+    append_record(osp.join(work, 'youden_threshold.json'), dict(
+        threshold=0.5, method='youden', pos_label=1, num_samples=0, epoch=1, iter=1,
+        weights_sha256=weights_sha256(model.state_dict())))
     onnx = osp.join(tmp, 'model.onnx')
     export = subprocess.run([sys.executable, osp.join(ROOT, 'tools', 'deployment',
                                                       'export_onnx.py'),

@@ -19,7 +19,6 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import init_default_scope
-from mmengine.runner.checkpoint import _load_checkpoint
 from mmpretrain.models.heads import MultiLabelClsHead
 
 from osteo_mm.explain.analysis import load_classifier
@@ -50,12 +49,6 @@ class Prediction:
     threshold: float
     cam: Optional[np.ndarray]
     image: np.ndarray
-
-
-def checkpoint_meta(path: str) -> dict:
-    """The ``meta`` dict of an MMEngine checkpoint (safe loading, see ``osteo_mm.utils``)."""
-    ckpt = _load_checkpoint(path, map_location='cpu', logger='silent')
-    return dict(ckpt.get('meta') or {}) if isinstance(ckpt, dict) else {}
 
 
 def cam_from_class_maps(maps: np.ndarray, size: Sequence[int]) -> np.ndarray:

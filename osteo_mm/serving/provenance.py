@@ -1,15 +1,15 @@
 """Where the served model and its operating threshold come from.
 
 The decision threshold is the validation Youden threshold that
-:class:`~osteo_mm.evaluation.metrics.diagnostic.BinaryDiagnosticMetric` writes to
-``threshold_file`` (``youden_threshold.json``). :func:`read_threshold_record` is the one place
-that reads it, so a change of that record touches only this function.
+:class:`~osteo_mm.evaluation.metrics.diagnostic.BinaryDiagnosticMetric` records in
+``threshold_file`` (``youden_threshold.json``, :mod:`osteo_mm.utils.threshold_record`) for the
+weights it validated. :func:`read_threshold_record` is the one place the service reads it.
 """
 import hashlib
-import json
 import os.path as osp
-from typing import Optional
 
+from osteo_mm.utils.threshold_record import checkpoint_fingerprint, describe
+from osteo_mm.utils.threshold_record import read_threshold_record as _read_record
 from osteo_mm.version import __version__
 
 #: Name of the threshold record the validation metric writes into the work dir.
@@ -37,43 +37,31 @@ def model_version(checkpoint: str) -> str:
     return f'osteo_mm-{__version__}+ckpt.{file_sha256(checkpoint)}'
 
 
-def read_threshold_record(path: str, checkpoint_meta: Optional[dict] = None) -> dict:
-    """Read a validation threshold record and check it belongs to the served checkpoint.
+def read_threshold_record(path: str, checkpoint: str) -> dict:
+    """Read the validation threshold record of the served checkpoint.
+
+    Uses :func:`osteo_mm.utils.threshold_record.read_threshold_record` with the checkpoint's
+    weights hash, as ``tools/test.py`` does: a file that holds no record of these weights is
+    refused (:class:`~osteo_mm.utils.threshold_record.ThresholdMismatchError`, a
+    ``ValueError``).
 
     Args:
-        path (str): The ``youden_threshold.json`` written by the validation metric.
-        checkpoint_meta (dict, optional): ``meta`` of the served checkpoint; when both it and
-            the record name an ``epoch``/``iter``, they must agree (a threshold chosen for
-            another checkpoint is refused).
+        path (str): The threshold file (``youden_threshold.json``).
+        checkpoint (str): The served checkpoint.
 
     Returns:
         dict: ``threshold`` (float), ``pos_label`` (int, default 1) and ``provenance`` (the
-        record's other fields plus ``source``: the file name).
-
-    Raises:
-        ValueError: For a missing/non-numeric threshold or a record of another checkpoint.
-        FileNotFoundError: When ``path`` does not exist.
+        record's other fields, ``source``: the file name, and ``checkpoint``: its epoch,
+        iteration and weights hash in words).
     """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'threshold record not found: {path} (validate the checkpoint '
-                                "with threshold='youden' and threshold_file set, or pass "
-                                '--threshold)')
-    with open(path) as f:
-        record = json.load(f)
-    value = record.get('threshold')
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        raise ValueError(f'{path}: "threshold" must be a number, got {value!r}')
-    for key in ('epoch', 'iter'):
-        mine = (checkpoint_meta or {}).get(key)
-        theirs = record.get(key)
-        if mine is not None and theirs is not None and int(mine) != int(theirs):
-            raise ValueError(f'{path} holds the threshold of {key} {theirs}, but the checkpoint '
-                             f'is from {key} {mine}: validate this checkpoint first')
-    provenance = {k: v for k, v in record.items()
-                  if k not in ('threshold', 'pos_label', 'history')}
-    provenance['source'] = osp.basename(path)
-    return dict(threshold=float(value), pos_label=int(record.get('pos_label', 1)),
-                provenance=provenance)
+    fingerprint = checkpoint_fingerprint(checkpoint)
+    record = _read_record(path, fingerprint['weights_sha256'],
+                          tested=f'{osp.basename(checkpoint)}: {describe(fingerprint)}')
+    provenance = {k: v for k, v in record.items() if k not in ('threshold', 'pos_label')}
+    provenance.update(source=osp.basename(path), checkpoint=describe(fingerprint))
+    pos_label = record.get('pos_label')
+    return dict(threshold=float(record['threshold']),
+                pos_label=1 if pos_label is None else int(pos_label), provenance=provenance)
 
 
 def fixed_threshold(value: float, pos_label: int = 1) -> dict:

@@ -11,7 +11,7 @@ import uvicorn
 from mmengine.config import Config
 
 from .dicom_scp import LOOPBACK, Filters, Forwarder, ScoringService, tls_context
-from .engine import OnnxEngine, TorchEngine, checkpoint_meta
+from .engine import OnnxEngine, TorchEngine
 from .http_api import TOKEN_ENV, create_app
 from .provenance import THRESHOLD_FILE, fixed_threshold, model_version, read_threshold_record
 
@@ -77,7 +77,7 @@ def build_engine(cfg: Config, checkpoint: str, opts: ServeOptions):
     else:
         path = opts.threshold_file or osp.join(osp.dirname(osp.abspath(checkpoint)),
                                                THRESHOLD_FILE)
-        threshold = read_threshold_record(path, checkpoint_meta(checkpoint))
+        threshold = read_threshold_record(path, checkpoint)
     name = opts.model_name or osp.splitext(osp.basename(cfg.filename or 'model'))[0]
     return TorchEngine(cfg, checkpoint, threshold, name, model_version(checkpoint))
 

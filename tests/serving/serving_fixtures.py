@@ -2,7 +2,6 @@
 
 (A uniquely named module, as tests/tool_runner.py: several folders have a conftest.py.)
 """
-import json
 import os.path as osp
 import runpy
 import socket
@@ -16,6 +15,7 @@ from mmpretrain.registry import MODELS
 
 import osteo_mm  # noqa: F401  (registers the transforms and datasets)
 from osteo_mm.datasets.phantom import generate_shoulder
+from osteo_mm.utils.threshold_record import append_record, weights_sha256
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CLASSES = ['not_osteoporosis', 'osteoporosis']
@@ -81,8 +81,9 @@ def make_model(tmp: str, vit: bool = False, threshold: float = 0.5) -> tuple:
     ckpt = osp.join(work, 'epoch_1.pth')
     torch.save(dict(state_dict=model.state_dict(),
                     meta=dict(dataset_meta=dict(classes=CLASSES), epoch=1, iter=3)), ckpt)
-    with open(osp.join(work, 'youden_threshold.json'), 'w') as f:
-        json.dump(dict(threshold=threshold, num_samples=2, pos_label=1, epoch=1, iter=3), f)
+    append_record(osp.join(work, 'youden_threshold.json'), dict(
+        threshold=threshold, method='youden', pos_label=1, num_samples=2, epoch=1, iter=3,
+        weights_sha256=weights_sha256(model.state_dict())))
     return config, ckpt
 
 

@@ -15,6 +15,7 @@ from osteo_mm.explain.cam import BatchCAM
 from osteo_mm.serving.engine import OnnxEngine, TorchEngine, cam_from_class_maps
 from osteo_mm.serving.export import check_parity, read_metadata
 from osteo_mm.serving.provenance import model_version, read_threshold_record
+from osteo_mm.utils.threshold_record import append_record, checkpoint_fingerprint
 
 
 @pytest.fixture(scope='module')
@@ -54,8 +55,11 @@ def test_parity_on_the_test_split_dynamic_batch_and_metadata(exported):
     assert meta['class_names'] == CLASSES
     assert meta['model_version'] == model_version(exported['ckpt'])
     assert meta['threshold']['threshold'] == 0.5 and meta['threshold']['pos_label'] == 1
-    assert meta['threshold']['provenance'] == dict(num_samples=2, epoch=1, iter=3,
-                                                   source='youden_threshold.json')
+    provenance = meta['threshold']['provenance']
+    assert provenance['source'] == 'youden_threshold.json' and provenance['method'] == 'youden'
+    assert (provenance['epoch'], provenance['iter'], provenance['num_samples']) == (1, 3, 2)
+    assert provenance['weights_sha256'] == checkpoint_fingerprint(exported['ckpt'])[
+        'weights_sha256']
     assert meta['preprocessing']['test_pipeline'] == \
         [dict(t) for t in exported['cfg'].test_dataloader.dataset.pipeline]
     assert meta['preprocessing']['mean'] == [127.5] * 3
@@ -95,7 +99,7 @@ def test_gradcam_equals_cam_for_global_pooling_and_linear_head(exported):
 def test_onnx_engine_scores_films_like_the_torch_engine(exported):
     films = [exported['batch']['data_samples'][i].img_path for i in range(2)]
     threshold = read_threshold_record(osp.join(osp.dirname(exported['ckpt']),
-                                               'youden_threshold.json'))
+                                               'youden_threshold.json'), exported['ckpt'])
     torch_engine = TorchEngine(exported['cfg'], exported['ckpt'], threshold, 'tiny',
                                model_version(exported['ckpt']))
     onnx_engine = OnnxEngine(exported['onnx'])
@@ -122,10 +126,12 @@ def test_vit_exports_logits_only_with_parity(tmp_path, monkeypatch):
 
 def test_threshold_of_another_checkpoint_is_refused(exported, tmp_path, monkeypatch, capsys):
     record = tmp_path / 'youden_threshold.json'
-    record.write_text(json.dumps(dict(threshold=0.3, epoch=2, iter=6)))
+    append_record(str(record), dict(threshold=0.3, method='youden', pos_label=1, epoch=2,
+                                    iter=6, weights_sha256='0' * 64))
     code = run_main('deployment/export_onnx.py', [
         exported['config'], exported['ckpt'], '--out', str(tmp_path / 'x.onnx'),
         '--threshold-file', str(record), '--no-verify'], monkeypatch)
     assert code == 2
-    assert 'threshold of epoch 2, but the checkpoint is from epoch 1' in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert 'threshold of another checkpoint (epoch 2, iter 6' in err and 'epoch_1.pth' in err
     assert not (tmp_path / 'x.onnx').exists()

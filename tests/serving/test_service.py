@@ -144,7 +144,7 @@ def test_storescu_films_become_sr_and_sc_that_reference_the_source(svc):
         assert sc.SourceImageSequence[0].ReferencedSOPInstanceUID == source.SOPInstanceUID
         assert sc.StudyInstanceUID == source.StudyInstanceUID
         assert sc.pixel_array.shape == (64, 3 * 64, 3)  # film | map | map
-    assert not os.listdir(osp.join(svc.out, 'incoming'))
+    wait_for(lambda: not os.listdir(osp.join(svc.out, 'incoming')), 10, 'clean incoming')
     # Orthanc (the --forward destination) lists both results of both films.
     stored = wait_for(lambda: len(svc.orthanc.get('/instances')) >= 4 and
                       svc.orthanc.get('/instances'), 20, 'Orthanc to hold 4 instances')
@@ -321,7 +321,7 @@ def test_full_queue_answers_out_of_resources_and_restart_resumes(svc, tmp_path):
         assert restarted.journal.counts()['scorings'] == 2
         assert restarted.journal.state(keys[2]) is None
         assert _results(out) == sorted(f'{k}.{s}.dcm' for k in keys[:2] for s in ('sc', 'sr'))
-        assert os.listdir(osp.join(out, 'incoming')) == []
+        wait_for(lambda: os.listdir(osp.join(out, 'incoming')) == [], 10, 'clean incoming')
     finally:
         restarted.stop()
 

@@ -19,7 +19,6 @@ from mmengine.config import DictAction
 from osteo_mm.datasets.errors import XrayDataError
 from osteo_mm.explain.analysis import load_classifier
 from osteo_mm.explain.predict import class_names
-from osteo_mm.serving.engine import checkpoint_meta
 from osteo_mm.serving.export import check_parity, export_onnx
 from osteo_mm.serving.provenance import (
     THRESHOLD_FILE,
@@ -60,7 +59,7 @@ def main(argv=None) -> None:
         else:
             path = args.threshold_file or osp.join(osp.dirname(osp.abspath(args.checkpoint)),
                                                    THRESHOLD_FILE)
-            threshold = read_threshold_record(path, checkpoint_meta(args.checkpoint))
+            threshold = read_threshold_record(path, args.checkpoint)
         model, meta = load_classifier(cfg, args.checkpoint)
         names = class_names(meta, cfg, model.head.num_classes)
         name = args.model_name or osp.splitext(osp.basename(args.config))[0]
