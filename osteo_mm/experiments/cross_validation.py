@@ -10,7 +10,7 @@ code behind ``split_patients.py --folds``). Fold ``k`` of repeat ``r`` lives in
 - ``test.csv``: the held-out fold only (``split`` = ``test``).
 - ``models/<name>/``: one training run per candidate (``model`` without ``--grid``, one per grid
   point with it) through ``tools/train.py`` (the grid-search runner: resumes from its last
-  checkpoint). The training configs name ``train.csv`` for every dataloader, so no training
+  checkpoint). The training configs name ``train.csv`` and have no test loop, so no training
   process is ever given a file that holds a test image.
 - the candidate with the best validation metric (grid order breaks ties) is tested on
   ``test.csv`` by ``tools/test.py`` at the Youden threshold chosen on its validation set
@@ -146,10 +146,11 @@ def fold_tables(table: pd.DataFrame, ann_file: str, folds: np.ndarray, k: int, s
 # --------------------------------------------------------------------------------------------
 # Running one fold
 # --------------------------------------------------------------------------------------------
-def data_point(ann_file: str, data_root: str) -> Dict[str, Any]:
-    """Config settings that point every dataloader at ``ann_file``."""
+def data_point(ann_file: str, data_root: str,
+               loaders: Sequence[str] = DATALOADERS) -> Dict[str, Any]:
+    """Config settings that point the given dataloaders at ``ann_file``."""
     point: Dict[str, Any] = {}
-    for loader in DATALOADERS:
+    for loader in loaders:
         point[f'{loader}.dataset.ann_file'] = ann_file
         point[f'{loader}.dataset.data_root'] = data_root
     return point
@@ -350,23 +351,34 @@ class CrossValidation:
         train_csv, test_csv = osp.join(fold_dir, 'train.csv'), osp.join(fold_dir, 'test.csv')
         atomic_write_csv(train, train_csv)
         atomic_write_csv(test, test_csv)
-        seed_point = {'randomness.seed': self.seed + r}
         configs = {}
-        for name, point in self.candidates.items():
-            model_dir = osp.join(fold_dir, 'models', name)
+        for name in self.candidates:
+            # Training has no test loop at all: the test fold is in no file it is given.
+            no_test = {'test_dataloader': None, 'test_cfg': None, 'test_evaluator': None}
             configs[name] = write_child_config(
-                self.config, {**self.cfg_options, **point,
-                              **data_point(train_csv, self.data_root),
-                              **evaluator_point(), **seed_point},
-                osp.join(model_dir, f'{name}.py'))
-        return dict(fold_dir=fold_dir, train=train, test=test, train_csv=train_csv,
+                self.config, {**self._settings(r, name, train_csv), **no_test},
+                osp.join(fold_dir, 'models', name, f'{name}.py'))
+        return dict(fold_dir=fold_dir, repeat=r, train=train, test=test, train_csv=train_csv,
                     test_csv=test_csv, configs=configs)
 
-    def test_config(self, fold: Dict[str, Any], name: str) -> str:
-        """Config that tests candidate ``name`` on the held-out fold."""
-        return write_child_config(fold['configs'][name],
-                                  data_point(fold['test_csv'], self.data_root),
-                                  osp.join(fold['fold_dir'], f'test_{name}.py'))
+    def _settings(self, r: int, name: str, train_csv: str) -> Dict[str, Any]:
+        """Options, grid point, training data, evaluators and seed of one candidate."""
+        return {**self.cfg_options, **self.candidates[name],
+                **data_point(train_csv, self.data_root, DATALOADERS[:2]),
+                **evaluator_point(), 'randomness.seed': self.seed + r}
+
+    def test_config(self, fold: Dict[str, Any], name: str, ann_file: Optional[str] = None,
+                    split: str = 'test', stem: str = 'test') -> str:
+        """Config that tests candidate ``name`` on the held-out fold (or another split).
+
+        Its train/val loaders still name the training CSV, so the test tool's protocol guard
+        checks the fold's train, val and test sets for shared images and patients.
+        """
+        test = data_point(ann_file or fold['test_csv'], self.data_root, DATALOADERS[2:])
+        test['test_dataloader.dataset.split'] = split
+        return write_child_config(
+            self.config, {**self._settings(fold['repeat'], name, fold['train_csv']), **test},
+            osp.join(fold['fold_dir'], f'{stem}_{name}.py'))
 
     # -- running ------------------------------------------------------------------------------
     def run_fold(self, r: int, k: int) -> Dict[str, Any]:
@@ -390,10 +402,7 @@ class CrossValidation:
                                     fold['fold_dir'])
         recalibration = None
         if self.recalibrate:
-            val_config = write_child_config(
-                fold['configs'][chosen], {'test_dataloader.dataset.ann_file': fold['train_csv'],
-                                          'test_dataloader.dataset.split': 'val'},
-                osp.join(fold['fold_dir'], f'val_{chosen}.py'))
+            val_config = self.test_config(fold, chosen, fold['train_csv'], 'val', 'val')
             self.test_fn(val_config, checkpoint, model_dir, fold['fold_dir'], stem='val_preds')
             recalibration = recalibrate_predictions(osp.join(fold['fold_dir'], 'val_preds.csv'),
                                                     osp.join(fold['fold_dir'], 'preds.csv'),
