@@ -7,6 +7,13 @@ import pandas as pd
 from tqdm import tqdm
 
 from ..explain.io import write_atomic
+from .calibration import (
+    calibration_display,
+    calibration_table,
+    decision_curve_figure,
+    reliability_figure,
+)
+from .oof import check_shared_folds, is_oof_file, load_oof_predictions, oof_notes
 from .plots import (
     calibration_figure,
     causality_figure,
@@ -95,7 +102,9 @@ def load_inputs(pred_paths: Sequence[str], names: Optional[Sequence[str]] = None
     for directory in images_dirs or ():
         if not osp.isdir(directory):
             raise RecordError(f'overlay directory not found: {directory}')
-    models = {n: load_predictions(p, positive_class) for n, p in zip(names, pred_paths)}
+    models = {n: (load_oof_predictions if is_oof_file(p) else load_predictions)(p, positive_class)
+              for n, p in zip(names, pred_paths)}
+    check_shared_folds(models)
     check_same_images({m.path: m.img_id for m in models.values()}, 'predictions')
     check_same_labels(list(models.values()))
     if not cam_paths:
@@ -168,7 +177,11 @@ def compare_models(pred_paths: Sequence[str], out_dir: str,
                  table.to_json(orient='records' if stem == 'pairwise' else 'index', indent=2))
         bar.update()
         figures = {'roc': roc_figure(models, metrics, min(n_boot, 500), alpha, seed),
-                   'calibration': calibration_figure(models)}
+                   'calibration': calibration_figure(models),
+                   'reliability': reliability_figure(models),
+                   'decision_curve': decision_curve_figure(models)}
+        calibration = calibration_table(models)
+        save('calibration_csv', 'calibration.csv', calibration.to_csv())
         bar.update()
         if causality:
             figures['causality'] = causality_figure(causality, [
@@ -185,8 +198,9 @@ def compare_models(pred_paths: Sequence[str], out_dir: str,
                 os.remove(stale)
         bar.update()
         tables = _display_tables(metrics, pairwise, ranking)
+        tables['Calibration and clinical utility'] = calibration_display(calibration)
         notes = _method_notes(models, causality, images_dirs, rows, positive_class,
-                              n_boot, alpha, cam_test, metrics, pairwise)
+                              n_boot, alpha, cam_test, metrics, pairwise) + oof_notes(models)
         save('markdown', 'report.md', _markdown(tables, notes))
         save('html', 'report.html', _html(tables, notes, pngs))
         bar.update()
@@ -296,7 +310,9 @@ def _markdown(tables: Dict[str, pd.DataFrame], notes: Sequence[str]) -> str:
 def _html(tables: Dict[str, pd.DataFrame], notes: Sequence[str], pngs: Dict[str, bytes]) -> str:
     sections = [Section(h, table_html(t)) for h, t in tables.items()]
     captions = {'roc': 'ROC curves', 'calibration': 'Calibration',
-                'causality': 'Causality scores', 'gallery': 'CAM gallery: models disagree'}
+                'causality': 'Causality scores', 'gallery': 'CAM gallery: models disagree',
+                'reliability': 'Reliability diagram (95 % CIs)',
+                'decision_curve': 'Decision curve: net benefit'}
     sections += [Section(captions[k], image_html(png, captions[k])) for k, png in pngs.items()]
     sections.append(Section('Methods', ''.join(note_html(n) for n in notes)))
     return html_page('Model comparison', sections)

@@ -55,7 +55,8 @@ def test_report_tool_writes_every_output(tmp_path, monkeypatch, records, capsys)
     assert 'report.html' in capsys.readouterr().out
     expected = ['metrics.csv', 'metrics.json', 'pairwise.csv', 'pairwise.json', 'ranking.csv',
                 'ranking.json', 'report.md', 'report.html', 'roc.png', 'calibration.png',
-                'causality.png', 'gallery.png']
+                'causality.png', 'gallery.png', 'reliability.png', 'decision_curve.png',
+                'calibration.csv']
     for name in expected:
         assert (out / name).stat().st_size > 0, name
     for png in ('roc.png', 'gallery.png'):
@@ -72,7 +73,8 @@ def test_report_tool_writes_every_output(tmp_path, monkeypatch, records, capsys)
     assert '0.7 * AUC + 0.3 * mean energy_pointing_game' in (out / 'ranking.csv').read_text()
 
     page = (out / 'report.html').read_text()
-    assert page.count('src="data:image/png;base64,') == 4
+    # roc, calibration, reliability, decision curve, causality, gallery
+    assert page.count('src="data:image/png;base64,') == 6
     assert 'http://' not in page and 'https://' not in page  # self-contained
     for name in expected:  # pseudonymous patient ids stay out of every output
         assert b'PSEUDO' not in (out / name).read_bytes(), name
