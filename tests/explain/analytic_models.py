@@ -1,0 +1,85 @@
+"""Analytic classifiers for the attribution and intervention tests (a helper module).
+
+:class:`BoxGateNet` is a registered backbone of 1x1 convolutions followed by a fixed box gate,
+so an ``ImageClassifier`` built on it (global average pooling, linear head) has outputs that
+depend on the pixels inside the box and on nothing else: the ground truth every attribution
+method and the ROI intervention are checked against.
+"""
+from typing import Tuple
+
+import numpy as np
+import torch
+from mmengine.model import BaseModule
+from mmengine.registry import init_default_scope
+from mmpretrain.registry import MODELS
+from torch import nn
+
+import osteo_mm  # noqa: F401  (registers the osteo_mm modules)
+
+
+class BoxGate(nn.Module):
+    """Multiply a feature map by a fixed 0/1 box (``y0, x0, y1, x1``, end-exclusive)."""
+
+    def __init__(self, box: Tuple[int, int, int, int]) -> None:
+        super().__init__()
+        self.box = tuple(int(v) for v in box)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y0, x0, y1, x1 = self.box
+        gate = torch.zeros(x.shape[-2:], dtype=x.dtype, device=x.device)
+        gate[y0:y1, x0:x1] = 1
+        return x * gate
+
+
+@MODELS.register_module(force=True)
+class BoxGateNet(BaseModule):
+    """1x1 conv, ReLU, 1x1 conv (pixel-wise), then the box gate; full resolution throughout.
+
+    ``stages[-1]`` (the gated map) is the default CAM target layer of MMPretrain-style
+    backbones with ``stages``.
+    """
+
+    def __init__(self, box: Tuple[int, int, int, int], in_channels: int = 3,
+                 channels: int = 8) -> None:
+        super().__init__()
+        self.stages = nn.ModuleList([
+            nn.Sequential(nn.Conv2d(in_channels, channels, 1), nn.ReLU(),
+                          nn.Conv2d(channels, channels, 1)),
+            BoxGate(box),
+        ])
+
+    def forward(self, x: torch.Tensor) -> tuple:
+        for stage in self.stages:
+            x = stage(x)
+        return (x, )
+
+
+def box_classifier(box=(8, 10, 18, 22), num_classes: int = 2, seed: int = 0) -> nn.Module:
+    """An ``ImageClassifier`` on :class:`BoxGateNet` with seeded random weights, eval mode."""
+    init_default_scope('mmpretrain')
+    torch.manual_seed(seed)
+    return MODELS.build(dict(
+        type='ImageClassifier',
+        backbone=dict(type='BoxGateNet', box=box),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(type='LinearClsHead', num_classes=num_classes, in_channels=8),
+    )).eval()
+
+
+def box_mask(box, shape) -> np.ndarray:
+    """The box as an ``(H, W)`` bool mask."""
+    y0, x0, y1, x1 = box
+    mask = np.zeros(shape, bool)
+    mask[y0:y1, x0:x1] = True
+    return mask
+
+
+def mass_inside(maps: np.ndarray, box, margin: int = 0) -> np.ndarray:
+    """Share of each map's mass inside the box grown by ``margin`` pixels (NaN for 0 mass)."""
+    y0, x0, y1, x1 = box
+    grown = box_mask((max(y0 - margin, 0), max(x0 - margin, 0), y1 + margin, x1 + margin),
+                     maps.shape[-2:])
+    maps = np.abs(np.asarray(maps, np.float64))
+    total = maps.sum(axis=(1, 2))
+    with np.errstate(invalid='ignore', divide='ignore'):
+        return (maps * grown).sum(axis=(1, 2)) / total
