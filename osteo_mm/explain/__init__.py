@@ -1,9 +1,9 @@
 """Saliency maps (Grad-CAM family) for MMPretrain classifiers and their causality scores.
 
-Importing this package also registers :class:`CausalityMetric` and :class:`CAMClassifier`.
+Imports point one way: ``models`` (``CAMClassifier``, the CAM guidance) use this package, and
+this package uses ``evaluation`` (the causality scores); it never imports ``models``.
+Importing ``osteo_mm`` registers everything, :class:`CAMClassifier` included.
 """
-from osteo_mm.evaluation.metrics import causality  # noqa: F401
-from osteo_mm.models.classifiers import cam_classifier  # noqa: F401
 
 from .cam import CAM_METHODS, BatchCAM, CAMResult, cam_to_original
 from .reshape import TokensToFeatureMap
