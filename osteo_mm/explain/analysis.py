@@ -13,7 +13,7 @@ from torch import nn
 from torch.utils.data import Subset
 from tqdm import tqdm
 
-from osteo_mm.evaluation.metrics.causality import causality_scores
+from osteo_mm.evaluation.metrics.causality import causality_scores, zero_maps
 
 from .cam import BatchCAM, cam_to_original
 from .io import id_to_relpath, save_csv, save_npz, save_png
@@ -117,7 +117,10 @@ def run_gradcam(model: nn.Module, dataset: BaseDataset, loader_cfg: dict, out_di
     Writes ``maps/<img_id>.npz`` (``cam`` in network-input and ``cam_ori`` in original-image
     coordinates, ``target_class``, the scores), ``vis/<img_id>.png`` for the first ``num_vis``
     images (image | CAM | expert contour) and ``causality.csv`` (one row per image:
-    ``img_id, method, target_class`` and one column per score; empty scores without an ROI).
+    ``img_id, method, target_class, zero_map`` and one column per score; empty scores without
+    an ROI). ``zero_map`` is 1 for an all-zero map, scored by the rule of
+    :mod:`osteo_mm.evaluation.metrics.causality` (energy 0, rank scores at chance), not
+    dropped.
     Every file is written atomically; a rerun skips images whose ``.npz`` exists, so a killed
     run resumes where it stopped.
 
@@ -165,12 +168,13 @@ def _explain_batch(explainer: BatchCAM, batch: dict, target: TargetSpec, ids: Li
     indices = [int(s.sample_idx) for s in samples]
     records = [_sample_record(s, cam, ids[i]) for s, cam, i in zip(samples, result.cams, indices)]
     scores = _score_batch(records, tolerance, top_fraction)
+    zero = zero_maps(result.cams)
     for k, idx in enumerate(indices):
         rec = records[k]
         if idx < num_vis:
             save_png(osp.join(out_dir, 'vis', id_to_relpath(ids[idx], '.png')),
                      cam_overlay(batch['inputs'][k], rec['cam'], rec['mask']))
-        save_npz(npz_paths[idx], cam=rec['cam'].astype(np.float16),
+        save_npz(npz_paths[idx], cam=rec['cam'].astype(np.float16), zero_map=zero[k],
                  cam_ori=rec['cam_ori'].astype(np.float16),
                  target_class=np.int64(result.target_classes[k]), method=explainer.method,
                  target=str(target), cam_score=explainer.score,
@@ -196,7 +200,9 @@ def _collect(ids: List[str], npz_paths: List[str], method: str) -> pd.DataFrame:
     rows = []
     for img_id, path in zip(ids, npz_paths):
         with np.load(path) as stored:
-            row = dict(img_id=img_id, method=method, target_class=int(stored['target_class']))
+            row = dict(img_id=img_id, method=method, target_class=int(stored['target_class']),
+                       zero_map=int(stored['zero_map']) if 'zero_map' in stored.files
+                       else int(zero_maps(stored['cam'][None])[0]))
             row.update({k[len(SCORE_PREFIX):]: float(stored[k]) for k in stored.files
                         if k.startswith(SCORE_PREFIX)})
         rows.append(row)

@@ -137,7 +137,8 @@ def test_runner_writes_maps_overlays_and_causality_table(tiny_cam_setup, tmp_pat
     assert table['img_id'].tolist() == ids
     assert table['target_class'].tolist() == [0, 1, 0, 1, 0]  # gt labels
     on_disk = pd.read_csv(osp.join(out, 'causality.csv'))
-    assert list(on_disk.columns[:3]) == ['img_id', 'method', 'target_class']
+    assert list(on_disk.columns[:4]) == ['img_id', 'method', 'target_class', 'zero_map']
+    assert set(on_disk['zero_map']) <= {0, 1}
     for score in ('pointing_game', 'energy_pointing_game', 'roi_area_share', 'iou_otsu',
                   'dice_otsu', 'iou_top20', 'dice_top20', 'saliency_auroc',
                   'relevance_rank_accuracy'):
