@@ -3,10 +3,19 @@ import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
+import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
 from ..explain.io import write_atomic
+from .baselines import (
+    PRIOR_NAMES,
+    baseline_table,
+    causal_verdict,
+    evidence_sentences,
+    load_effects,
+    load_priors,
+)
 from .plots import (
     calibration_figure,
     causality_figure,
@@ -25,15 +34,18 @@ from .records import (
 )
 from .render import (
     Section,
+    details_html,
     figure_png,
     html_page,
     image_html,
     markdown_table,
     note_html,
+    paragraph_html,
     table_html,
 )
 from .summary import (
     BINARY_METRICS,
+    DEFAULT_RANK_METRIC,
     REFERENCE_SCORES,
     format_ci,
     model_table,
@@ -110,21 +122,47 @@ def load_inputs(pred_paths: Sequence[str], names: Optional[Sequence[str]] = None
     return models, dict(zip(names, tables.values()))
 
 
+def _load_baselines(names: List[str], causality: Optional[Dict[str, pd.DataFrame]],
+                    prior_paths: Optional[Sequence[str]],
+                    random_cam_paths: Optional[Sequence[str]]) -> tuple:
+    """Prior and random-weights tables, checked against the models' causality images."""
+    if (prior_paths or random_cam_paths) and not causality:
+        raise RecordError('--priors and --random-cam need the models\' causality files (--cam)')
+    _per_model('--random-cam', random_cam_paths, len(names))
+    priors = load_priors(prior_paths) if prior_paths else {}
+    random = ({n: load_causality(p) for n, p in zip(names, random_cam_paths)}
+              if random_cam_paths else {})
+    if causality:
+        ids = set(next(iter(causality.values())).index)
+        for what, tables in (('prior', priors), ('random-weights', random)):
+            for name, table in tables.items():
+                lacking = ids - set(table.index)
+                if lacking:
+                    raise RecordError(f'{what} file of {name!r} lacks {len(lacking)} images of '
+                                      f'the causality files: {sorted(lacking)[:10]}')
+    return priors, random
+
+
 def compare_models(pred_paths: Sequence[str], out_dir: str,
                    names: Optional[Sequence[str]] = None,
                    cam_paths: Optional[Sequence[str]] = None,
                    images_dirs: Optional[Sequence[str]] = None,
-                   positive_class: str = 'osteoporosis', weight_auc: float = 0.5,
+                   positive_class: str = 'osteoporosis',
                    rank_metric: Optional[str] = None, n_boot: int = 2000, alpha: float = 0.05,
                    seed: int = 0, max_gallery: int = 8,
-                   cam_test: str = 'wilcoxon') -> Dict[str, str]:
+                   cam_test: str = 'wilcoxon',
+                   prior_paths: Optional[Sequence[str]] = None,
+                   random_cam_paths: Optional[Sequence[str]] = None,
+                   roi_effect_paths: Optional[Sequence[str]] = None) -> Dict[str, str]:
     """Compare models and write the report files into ``out_dir``.
 
-    Writes ``metrics``, ``pairwise`` and ``ranking`` tables as ``.csv`` and ``.json``, all three
-    as ``report.md``, the figures ``roc.png``, ``calibration.png``, ``causality.png`` (with
-    causality files) and ``gallery.png`` (with overlay dirs and disagreeing images), and
-    ``report.html`` with everything embedded. Files are written atomically; a rerun replaces
-    them and removes an optional figure its inputs no longer produce.
+    Writes ``metrics``, ``pairwise``, ``ranking`` (and, with priors, ``baselines``; with ROI
+    interventions, ``roi_effects``) tables as ``.csv`` and ``.json``, everything as
+    ``report.md``, the figures ``roc.png``, ``calibration.png``, ``causality.png`` (with
+    causality files; chance and prior lines with priors) and ``gallery.png`` (with overlay dirs
+    and disagreeing images; the ROI-filled film beside the overlays), and ``report.html`` with
+    everything embedded, opening with a summary paragraph. Files are written atomically; a
+    rerun replaces them and removes an optional output its inputs no longer produce.
 
     Args:
         pred_paths (Sequence[str]): one predictions file per model.
@@ -133,13 +171,18 @@ def compare_models(pred_paths: Sequence[str], out_dir: str,
         cam_paths (Sequence[str], optional): one causality file per model.
         images_dirs (Sequence[str], optional): one Grad-CAM overlay folder per model.
         positive_class (str): positive class. Defaults to ``'osteoporosis'``.
-        weight_auc (float): AUC weight of the combined ranking. Defaults to 0.5.
-        rank_metric (str, optional): causality score of the ranking; default the first.
+        rank_metric (str, optional): causality score of the ranking; default the energy
+            pointing game when present, else the first.
         n_boot (int): bootstrap resamples. Defaults to 2000.
-        alpha (float): 1 - confidence level. Defaults to 0.05.
+        alpha (float): 1 - confidence level, and the tests' level. Defaults to 0.05.
         seed (int): bootstrap seed. Defaults to 0.
         max_gallery (int): at most this many images in the gallery. Defaults to 8.
         cam_test (str): ``'wilcoxon'`` (default) or ``'permutation'`` for causality scores.
+        prior_paths (Sequence[str], optional): ``uniform.csv``, ``centre.csv``,
+            ``dataset_roi.csv`` of ``tools/analysis/cam_priors.py``.
+        random_cam_paths (Sequence[str], optional): one randomised-weights causality file per
+            model, same order.
+        roi_effect_paths (Sequence[str], optional): one ``roi_intervention.csv`` per model.
 
     Returns:
         dict[str, str]: output kind -> path of every file written.
@@ -148,6 +191,9 @@ def compare_models(pred_paths: Sequence[str], out_dir: str,
         RecordError: inconsistent or malformed inputs (see :func:`load_inputs`).
     """
     models, causality = load_inputs(pred_paths, names, cam_paths, images_dirs, positive_class)
+    names = list(models)
+    priors, random = _load_baselines(names, causality, prior_paths, random_cam_paths)
+    _per_model('--roi-effects', roi_effect_paths, len(names))
     os.makedirs(out_dir, exist_ok=True)
     written: Dict[str, str] = {}
 
@@ -160,42 +206,146 @@ def compare_models(pred_paths: Sequence[str], out_dir: str,
         bar.update()
         pairwise = (pairwise_table(models, causality, n_boot, alpha, seed, cam_test)
                     if len(models) > 1 else pd.DataFrame())
+        baselines = (baseline_table(causality, priors, random, alpha) if causality and priors
+                     else pd.DataFrame())
+        effects = (load_effects(roi_effect_paths, names, n_boot, seed, alpha)
+                   if roi_effect_paths else pd.DataFrame())
         bar.update()
-        ranking = ranking_table(metrics, weight_auc, rank_metric)
-        for stem, table in (('metrics', metrics), ('pairwise', pairwise), ('ranking', ranking)):
-            save(f'{stem}_csv', f'{stem}.csv', table.to_csv(index=stem != 'pairwise'))
+        ranking = ranking_table(metrics, baselines if len(baselines) else None, rank_metric)
+        outputs = {'metrics': metrics, 'pairwise': pairwise, 'ranking': ranking,
+                   'baselines': baselines, 'roi_effects': effects}
+        for stem, table in outputs.items():
+            if table.empty and stem in ('baselines', 'roi_effects'):
+                _remove_stale(out_dir, [f'{stem}.csv', f'{stem}.json'])
+                continue
+            indexed = stem in ('metrics', 'ranking', 'roi_effects')
+            save(f'{stem}_csv', f'{stem}.csv', table.to_csv(index=indexed))
             save(f'{stem}_json', f'{stem}.json',
-                 table.to_json(orient='records' if stem == 'pairwise' else 'index', indent=2))
+                 table.to_json(orient='index' if indexed else 'records', indent=2))
         bar.update()
         figures = {'roc': roc_figure(models, metrics, min(n_boot, 500), alpha, seed),
                    'calibration': calibration_figure(models)}
         bar.update()
         if causality:
-            figures['causality'] = causality_figure(causality, [
-                c for c in next(iter(causality.values())).columns if c not in REFERENCE_SCORES])
+            columns = [c for c in next(iter(causality.values())).columns
+                       if c not in REFERENCE_SCORES]
+            figures['causality'] = causality_figure(causality, columns, priors=priors,
+                                                    random=random)
         rows = gallery_rows(models, images_dirs, max_gallery) if images_dirs else []
         if rows:
             figures['gallery'] = gallery_figure(models, images_dirs, rows)
         pngs = {kind: figure_png(fig) for kind, fig in figures.items()}
         for kind, png in pngs.items():
             save(kind, f'{kind}.png', png)
-        for kind in OPTIONAL_FIGURES:
-            stale = osp.join(out_dir, f'{kind}.png')
-            if kind not in pngs and osp.isfile(stale):
-                os.remove(stale)
+        _remove_stale(out_dir, [f'{k}.png' for k in OPTIONAL_FIGURES if k not in pngs])
         bar.update()
-        tables = _display_tables(metrics, pairwise, ranking)
+        summary = _summary(models, metrics, pairwise, ranking, baselines, effects, causality,
+                           alpha)
+        tables = _display_tables(metrics, ranking, baselines, effects)
+        groups = _pairwise_groups(pairwise)
         notes = _method_notes(models, causality, images_dirs, rows, positive_class,
-                              n_boot, alpha, cam_test)
-        save('markdown', 'report.md', _markdown(tables, notes))
-        save('html', 'report.html', _html(tables, notes, pngs))
+                              n_boot, alpha, cam_test, priors, random, effects, ranking)
+        save('markdown', 'report.md', _markdown(summary, tables, groups, notes))
+        save('html', 'report.html', _html(summary, tables, groups, notes, pngs))
         bar.update()
     return written
 
 
-def _display_tables(metrics: pd.DataFrame, pairwise: pd.DataFrame,
-                    ranking: pd.DataFrame) -> Dict[str, pd.DataFrame]:
-    """Human-readable versions of the three tables (values with CIs as text)."""
+def _remove_stale(out_dir: str, filenames: Sequence[str]) -> None:
+    for filename in filenames:
+        path = osp.join(out_dir, filename)
+        if osp.isfile(path):
+            os.remove(path)
+
+
+def _p_text(p: float) -> str:
+    return 'n/a' if p != p else ('<0.0001' if p < 1e-4 else f'{p:.4f}')
+
+
+def _pair_row(pairwise: pd.DataFrame, a: str, b: str, metric: str) -> Optional[pd.Series]:
+    """The pairwise row of ``metric`` for models a and b, oriented as a - b."""
+    if pairwise.empty:
+        return None
+    hit = pairwise[(pairwise['metric'] == metric) & (pairwise['model_a'] == a)
+                   & (pairwise['model_b'] == b)]
+    if len(hit):
+        return hit.iloc[0]
+    hit = pairwise[(pairwise['metric'] == metric) & (pairwise['model_a'] == b)
+                   & (pairwise['model_b'] == a)]
+    if not len(hit):
+        return None
+    row = hit.iloc[0].copy()
+    row['difference'], row['low'], row['high'] = -row['difference'], -row['high'], -row['low']
+    return row
+
+
+def _lead(best: str, other: str, row: Optional[pd.Series], what: str, alpha: float) -> str:
+    if row is None or row['difference'] != row['difference']:
+        return f'vs {other}: {what} not compared'
+    survives = row['p_holm'] < alpha
+    ahead = row['difference'] > 0
+    verb = ('leads' if ahead else 'trails') + (', and this survives Holm' if survives
+                                              else ', which does not survive Holm')
+    return (f'on {what} it {verb} against {other} ({row["difference"]:+.3f}, '
+            f'Holm p = {_p_text(row["p_holm"])})')
+
+
+def _summary(models: dict, metrics: pd.DataFrame, pairwise: pd.DataFrame,
+             ranking: pd.DataFrame, baselines: pd.DataFrame, effects: pd.DataFrame,
+             causality: Optional[dict], alpha: float) -> List[str]:
+    """The report's opening paragraphs, in plain sentences built from the tables."""
+    best = ranking.index[0]
+    row = metrics.loc[best]
+    cam_metric = next((c[4:] for c in ranking.columns if c.startswith('cam_')), None)
+    first = (f'{best} ranks first of {len(models)} models by the stated rule '
+             f'({ranking.loc[best, "rule"]}), with AUC {row["auc"]:.3f} '
+             f'[{row["auc_low"]:.3f}, {row["auc_high"]:.3f}]')
+    if cam_metric:
+        first += (f' and mean {cam_metric} {row["cam_" + cam_metric]:.3f} '
+                  f'[{row["cam_" + cam_metric + "_low"]:.3f}, '
+                  f'{row["cam_" + cam_metric + "_high"]:.3f}]')
+    paragraphs = [first + '.']
+    leads = []
+    for other in ranking.index[1:]:
+        parts = [_lead(best, other, _pair_row(pairwise, best, other, 'auc'), 'AUC', alpha)]
+        if cam_metric:
+            parts.append(_lead(best, other, _pair_row(pairwise, best, other,
+                                                      f'cam_{cam_metric}'), cam_metric, alpha))
+        leads.append('; '.join(parts))
+    if leads:
+        paragraphs.append('Against each other model (paired tests, Holm within each metric): '
+                          + '. '.join(s[0].upper() + s[1:] for s in leads) + '.')
+    shown = [s for s in (DEFAULT_RANK_METRIC, 'saliency_auroc', 'pointing_game',
+                         'deletion_auc', 'insertion_auc')
+             if len(baselines) and s in set(baselines['score'])]
+    for name in ranking.index:
+        sentences = []
+        if causality and len(baselines):
+            parts = evidence_sentences(baselines, name, shown)
+            if parts:
+                sentences.append('its evidence: ' + '; '.join(parts))
+            rnd = baselines[(baselines['model'] == name) & baselines['score'].isin(shown)]
+            if 'beats_random' in rnd:
+                above = rnd.loc[rnd['beats_random'], 'score'].tolist()
+                sentences.append(
+                    'its maps beat those of its randomised-weights copy on '
+                    + (', '.join(above) if above else 'none of these scores'))
+        elif causality:
+            sentences.append('no prior files were given, so its causality scores are not '
+                             'compared with chance or the priors')
+        if len(effects) and name in effects.index:
+            sentences.append(causal_verdict(effects.loc[name], alpha))
+        else:
+            sentences.append('no ROI intervention was given, so whether its decision depends '
+                             'on the ROI is not assessed')
+        paragraphs.append(f'{name}: ' + '. '.join(s[0].upper() + s[1:] if i else s
+                                                  for i, s in enumerate(sentences)) + '.')
+    return paragraphs
+
+
+def _display_tables(metrics: pd.DataFrame, ranking: pd.DataFrame, baselines: pd.DataFrame,
+                    effects: pd.DataFrame) -> Dict[str, pd.DataFrame]:
+    """Human-readable versions of the tables (values with CIs as text), narrow enough to fit."""
     shown = metrics[['n', 'n_positive', 'threshold']].join(
         format_ci(metrics, ['auc', *BINARY_METRICS]))
     shown.index.name = 'model'
@@ -203,30 +353,60 @@ def _display_tables(metrics: pd.DataFrame, pairwise: pd.DataFrame,
     cam = [c for c in metrics.columns
            if c.startswith('cam_') and not c.endswith(('_low', '_high', '_n'))]
     if cam:
-        scores = format_ci(metrics, cam).rename(columns=lambda c: c[4:])
-        scores.index.name = 'model'
-        tables['Per-model causality (mean [CI])'] = scores
-    if not pairwise.empty:
-        diff = format_ci(pairwise.rename(columns={'difference': 'd', 'low': 'd_low',
-                                                  'high': 'd_high'}), ['d'])['d']
-        tables['Pairwise differences (A - B)'] = pd.DataFrame({
-            'model_a': pairwise['model_a'], 'model_b': pairwise['model_b'],
-            'metric': pairwise['metric'], 'difference [CI]': diff, 'n': pairwise['n'],
-            'test': pairwise['test'], 'p': pairwise['p_value'].map(_p_text),
-            'p (Holm)': pairwise['p_holm'].map(_p_text)}).set_index('model_a')
+        # Scores as rows, models as columns: as many columns as models, so it fits the page.
+        scores = format_ci(metrics, cam).rename(columns=lambda c: c[4:]).T
+        scores.index.name = 'score (mean [CI])'
+        tables['Per-model causality'] = scores
+    if len(baselines):
+        priors = [p for p in ('uniform', 'centre', 'dataset_roi', 'random_weights')
+                  if p in baselines.columns]
+        view = baselines[['model', 'score', 'n', 'model_mean'] + priors].copy()
+        view = view.rename(columns={'model_mean': 'model mean', **PRIOR_NAMES})
+        view['lift over best prior'] = [
+            f"{r['lift']:+.3f} ({PRIOR_NAMES.get(r['best_prior'], r['best_prior'])})"
+            for _, r in baselines.iterrows()]
+        view['p (Holm), best prior'] = [
+            _p_text(r.get(f"p_holm_{r['best_prior']}", np.nan)) for _, r in baselines.iterrows()]
+        view['beats chance / all priors'] = [
+            f"{'yes' if r['beats_chance'] else 'no'} / {'yes' if r['beats_priors'] else 'no'}"
+            for _, r in baselines.iterrows()]
+        tables['Causality against chance and priors'] = view.set_index('model')
+    if len(effects):
+        view = pd.DataFrame({
+            'fill': effects.get('fill', pd.Series('', index=effects.index)),
+            'patients': effects['n_patients'],
+            'ROI effect': effects['mean_roi_effect'],
+            'control effect': effects['mean_control_effect'],
+            'difference [CI]': [f"{r['difference']:+.3f} [{r['ci_low']:+.3f}, "
+                                f"{r['ci_high']:+.3f}]" for _, r in effects.iterrows()],
+            'p (Holm)': effects['p_holm'].map(_p_text)}, index=effects.index)
+        view.index.name = 'model'
+        tables['Causal effect of the ROI (intervention)'] = view
     ranking = ranking.copy()
     ranking.index.name = 'model'
     tables['Combined ranking'] = ranking
     return tables
 
 
-def _p_text(p: float) -> str:
-    return 'n/a' if p != p else ('<0.0001' if p < 1e-4 else f'{p:.4f}')
+def _pairwise_groups(pairwise: pd.DataFrame) -> Dict[str, pd.DataFrame]:
+    """Pairwise differences, one table per metric (shown collapsed in the HTML report)."""
+    if pairwise.empty:
+        return {}
+    diff = format_ci(pairwise.rename(columns={'difference': 'd', 'low': 'd_low',
+                                              'high': 'd_high'}), ['d'])['d']
+    table = pd.DataFrame({
+        'model_a': pairwise['model_a'], 'model_b': pairwise['model_b'],
+        'metric': pairwise['metric'], 'difference [CI]': diff, 'n': pairwise['n'],
+        'test': pairwise['test'], 'p': pairwise['p_value'].map(_p_text),
+        'p (Holm)': pairwise['p_holm'].map(_p_text)})
+    return {metric: group.drop(columns='metric').set_index('model_a')
+            for metric, group in table.groupby('metric', sort=False)}
 
 
 def _method_notes(models: dict, causality: Optional[dict], images_dirs: Optional[Sequence[str]],
                   shown_rows: Sequence[int], positive_class: str, n_boot: int,
-                  alpha: float, cam_test: str) -> List[str]:
+                  alpha: float, cam_test: str, priors: dict, random: dict,
+                  effects: pd.DataFrame, ranking: pd.DataFrame) -> List[str]:
     level = f'{100 * (1 - alpha):g} %'
     notes = [
         f'Binary task: {positive_class!r} vs rest; score = prob_{positive_class}; decisions at '
@@ -234,15 +414,38 @@ def _method_notes(models: dict, causality: Optional[dict], images_dirs: Optional
         + ', '.join(f'{n} {m.threshold:g}' for n, m in models.items()) + '.',
         f'{level} CIs: AUC by DeLong; accuracy, BAC, SEN, SPE and mean causality by percentile '
         f'bootstrap ({n_boot} resamples of whole patients; images without patient id count '
-        'as their own patient). roi_area_share describes the expert ROI (chance level), not '
-        'the model; it is not tested or ranked.',
+        'as their own patient). roi_area_share describes the expert ROI (chance level of the '
+        'pointing game and the energy), not the model; zero_map is the share of all-zero maps. '
+        'Neither is tested or ranked.',
         'Pairwise p-values (two-sided): DeLong for AUC, McNemar for accuracy (exact binomial '
         'below 25 discordant pairs), '
         + ('Wilcoxon signed-rank' if cam_test == 'wilcoxon' else 'paired permutation test')
         + ' for causality (images where both models have a score); Holm adjustment within each '
         'metric over all model pairs. DeLong and McNemar treat images as independent; with '
         'several images per patient the patient-level bootstrap CIs are the safer guide.',
+        f'Ranking rule: {ranking["rule"].iloc[0]}. Ranks are scale-free: no AUC is ever added '
+        'to an overlap score.',
     ]
+    if priors:
+        notes.append(
+            'Baselines: ' + ', '.join(PRIOR_NAMES[p] for p in priors)
+            + (' and each model\'s randomised-weights copy (Adebayo et al. 2018)' if random
+               else '') + '. The dataset ROI prior is the mean training ROI mask in '
+            'network-input coordinates. Each model is compared with every prior on the same '
+            'images (two-sided Wilcoxon signed-rank); Holm over all model x score x baseline '
+            "tests. Lift = mean paired difference to the score's best trivial prior. 'Beats "
+            "chance': Holm p < alpha and above the uniform map; 'beats all priors': the same "
+            'against every trivial prior (an intersection-union test, so naming the best prior '
+            'does not favour the model).')
+    elif causality:
+        notes.append('No prior files given (tools/analysis/cam_priors.py): causality scores '
+                     'are shown without chance and prior baselines.')
+    if len(effects):
+        notes.append('Causal effect of the ROI: the change of the target class log-odds when '
+                     'the expert ROI is filled, minus the mean change for same-shape control '
+                     'regions on the anatomy (tools/analysis/roi_intervention.py); per-patient '
+                     'means, patient-level bootstrap CI, Wilcoxon signed-rank test, Holm over '
+                     'the models. "Causal" is used only for this interventional result.')
     if not causality:
         notes.append('No causality files given: ranking by AUC only.')
     if images_dirs and not shown_rows:
@@ -253,18 +456,31 @@ def _method_notes(models: dict, causality: Optional[dict], images_dirs: Optional
     return notes
 
 
-def _markdown(tables: Dict[str, pd.DataFrame], notes: Sequence[str]) -> str:
-    parts = ['# Model comparison\n']
+def _markdown(summary: Sequence[str], tables: Dict[str, pd.DataFrame],
+              groups: Dict[str, pd.DataFrame], notes: Sequence[str]) -> str:
+    parts = ['# Model comparison\n', '## Summary\n'] + [f'{p}\n' for p in summary]
     for heading, table in tables.items():
         parts += [f'## {heading}\n', markdown_table(table)]
+    if groups:
+        parts.append('## Pairwise differences (A - B)\n')
+        for metric, table in groups.items():
+            parts += [f'### {metric}\n', markdown_table(table)]
     parts += ['## Methods\n'] + [f'- {n}' for n in notes]
     return '\n'.join(parts) + '\n'
 
 
-def _html(tables: Dict[str, pd.DataFrame], notes: Sequence[str], pngs: Dict[str, bytes]) -> str:
-    sections = [Section(h, table_html(t)) for h, t in tables.items()]
+def _html(summary: Sequence[str], tables: Dict[str, pd.DataFrame],
+          groups: Dict[str, pd.DataFrame], notes: Sequence[str],
+          pngs: Dict[str, bytes]) -> str:
+    sections = [Section('Summary', ''.join(paragraph_html(p) for p in summary))]
+    sections += [Section(h, table_html(t)) for h, t in tables.items()]
+    if groups:
+        sections.append(Section('Pairwise differences (A - B)', ''.join(
+            details_html(f'{metric} ({len(t)} pairs)', table_html(t))
+            for metric, t in groups.items())))
     captions = {'roc': 'ROC curves', 'calibration': 'Calibration',
-                'causality': 'Causality scores', 'gallery': 'CAM gallery: models disagree'}
+                'causality': 'Causality scores (lines: chance and priors)',
+                'gallery': 'CAM gallery: models disagree (last column: ROI filled)'}
     sections += [Section(captions[k], image_html(png, captions[k])) for k, png in pngs.items()]
     sections.append(Section('Methods', ''.join(note_html(n) for n in notes)))
     return html_page('Model comparison', sections)
