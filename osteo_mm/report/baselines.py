@@ -177,14 +177,15 @@ def causal_verdict(row: pd.Series, alpha: float = 0.05) -> str:
             f"log-odds by {row['mean_roi_effect']:+.3f} against {row['mean_control_effect']:+.3f}"
             f" for same-shape control regions (difference {row['difference']:+.3f} "
             f"[{row['ci_low']:+.3f}, {row['ci_high']:+.3f}], {row['n_patients']} patients, "
-            f"Holm p = {_p(row['p_holm'])})")
+            f"Holm p {_p(row['p_holm'])})")
     if row['p_holm'] < alpha and row['difference'] > 0:
         return 'its decision depends causally on the ROI: ' + text
     return 'no causal dependence on the ROI is shown: ' + text
 
 
 def _p(p: float) -> str:
-    return 'n/a' if p != p else ('<0.0001' if p < 1e-4 else f'{p:.2g}')
+    """``'= 0.012'`` or ``'< 0.0001'`` for a sentence."""
+    return '= n/a' if p != p else ('< 0.0001' if p < 1e-4 else f'= {p:.2g}')
 
 
 def evidence_sentences(baselines: pd.DataFrame, model: str, scores: Sequence[str]) -> List[str]:
@@ -197,6 +198,6 @@ def evidence_sentences(baselines: pd.DataFrame, model: str, scores: Sequence[str
                    else 'above chance but not above every prior' if row['beats_chance']
                    else 'not above chance')
         parts.append(f"{row['score']} {row['model_mean']:.3f} is {verdict} (best prior: {best} "
-                     f"{row[row['best_prior']]:.3f}, lift {row['lift']:+.3f}, Holm p = "
+                     f"{row[row['best_prior']]:.3f}, lift {row['lift']:+.3f}, Holm p "
                      f"{_p(row.get('p_holm_' + row['best_prior'], np.nan))})")
     return parts

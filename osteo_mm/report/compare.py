@@ -279,15 +279,18 @@ def _pair_row(pairwise: pd.DataFrame, a: str, b: str, metric: str) -> Optional[p
     return row
 
 
+def _p_is(p: float) -> str:
+    """``'= 0.012'`` or ``'< 0.0001'`` for a sentence."""
+    return '= n/a' if p != p else ('< 0.0001' if p < 1e-4 else f'= {p:.2g}')
+
+
 def _lead(best: str, other: str, row: Optional[pd.Series], what: str, alpha: float) -> str:
     if row is None or row['difference'] != row['difference']:
-        return f'vs {other}: {what} not compared'
-    survives = row['p_holm'] < alpha
-    ahead = row['difference'] > 0
-    verb = ('leads' if ahead else 'trails') + (', and this survives Holm' if survives
-                                              else ', which does not survive Holm')
-    return (f'on {what} it {verb} against {other} ({row["difference"]:+.3f}, '
-            f'Holm p = {_p_text(row["p_holm"])})')
+        return f'{what} was not compared with {other}'
+    verb = 'leads' if row['difference'] > 0 else 'trails'
+    survives = 'survives' if row['p_holm'] < alpha else 'does not survive'
+    return (f'on {what} it {verb} {other} by {abs(row["difference"]):.3f} '
+            f'(Holm p {_p_is(row["p_holm"])}), which {survives} Holm')
 
 
 def _summary(models: dict, metrics: pd.DataFrame, pairwise: pd.DataFrame,
