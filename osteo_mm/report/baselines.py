@@ -17,7 +17,7 @@ Rules (stated in the report's methods):
 * "Beats chance" is a significant positive difference to the uniform map.
 """
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,8 @@ from .records import RecordError, load_causality
 TRIVIAL_PRIORS = ('uniform', 'centre', 'dataset_roi')
 PRIOR_NAMES = {'uniform': 'uniform (chance)', 'centre': 'centre prior',
                'dataset_roi': 'dataset ROI prior', 'random_weights': 'random weights'}
+#: Sub-folder of a cam_priors.py folder with the randomised-weights maps.
+RANDOM_DIR = 'random_weights'
 #: Causality columns that are not model scores (descriptive, or counts).
 NOT_SCORES = ('roi_area_share', 'zero_map')
 
@@ -57,14 +59,48 @@ def load_priors(paths: Sequence[str]) -> Dict[str, pd.DataFrame]:
     return priors
 
 
-def baseline_table(causality: Dict[str, pd.DataFrame], priors: Dict[str, pd.DataFrame],
+def load_prior_dirs(dirs: Sequence[str], names: Sequence[str]
+                    ) -> Tuple[Dict[str, Dict[str, pd.DataFrame]], Dict[str, pd.DataFrame]]:
+    """Read ``cam_priors.py --out-dir`` folders: one per model, or one shared by all.
+
+    Each folder holds ``uniform.csv``, ``centre.csv``, ``dataset_roi.csv`` (scored in that
+    model's network-input coordinates) and, when made with ``--checkpoint``,
+    ``random_weights/causality.csv``.
+
+    Returns:
+        tuple: model -> {prior -> scores}, and model -> random-weights scores (models whose
+        folder has them).
+
+    Raises:
+        RecordError: a wrong number of folders, or a folder without the prior files.
+    """
+    if len(dirs) not in (1, len(names)):
+        raise RecordError(f'--priors needs one cam_priors.py folder per model ({len(names)}) '
+                          f'or one for all, got {len(dirs)}')
+    folders = list(dirs) * len(names) if len(dirs) == 1 else list(dirs)
+    priors, random = {}, {}
+    for name, folder in zip(names, folders):
+        files = [osp.join(folder, f'{p}.csv') for p in TRIVIAL_PRIORS]
+        missing = [f for f in files if not osp.isfile(f)]
+        if missing:
+            raise RecordError(f'{folder}: not a cam_priors.py folder (no {missing[0]})')
+        priors[name] = load_priors(files)
+        rnd = osp.join(folder, RANDOM_DIR, 'causality.csv')
+        if osp.isfile(rnd) and len(dirs) == len(names):
+            random[name] = load_causality(rnd)
+    return priors, random
+
+
+def baseline_table(causality: Dict[str, pd.DataFrame],
+                   priors: Dict[str, Dict[str, pd.DataFrame]],
                    random: Optional[Dict[str, pd.DataFrame]] = None,
                    alpha: float = 0.05) -> pd.DataFrame:
     """Each model's mean score beside the priors', with lift and Holm-adjusted paired tests.
 
     Args:
         causality (dict[str, pd.DataFrame]): model -> per-image scores (index ``img_id``).
-        priors (dict[str, pd.DataFrame]): trivial prior -> per-image scores.
+        priors (dict[str, dict[str, pd.DataFrame]]): model -> trivial prior -> per-image
+            scores (in that model's network-input coordinates).
         random (dict[str, pd.DataFrame], optional): model -> its random-weights copy's scores.
         alpha (float): significance level of the verdict columns. Defaults to 0.05.
 
@@ -76,15 +112,16 @@ def baseline_table(causality: Dict[str, pd.DataFrame], priors: Dict[str, pd.Data
     """
     rows, tests = [], []
     for model, table in causality.items():
+        model_priors = priors[model]
         scores = [c for c in table.columns if c not in NOT_SCORES
-                  and all(c in p.columns for p in priors.values())]
+                  and all(c in p.columns for p in model_priors.values())]
         for score in scores:
             values = table[score]
             row = dict(model=model, score=score, n=int(values.notna().sum()),
                        model_mean=float(values.mean()))
             sign = -1.0 if lower_is_better(score) else 1.0
             means = {}
-            for name, prior in priors.items():
+            for name, prior in model_priors.items():
                 other = prior[score].reindex(values.index)
                 both = values.notna() & other.notna()
                 means[name] = float(other[both].mean()) if both.any() else np.nan
@@ -125,9 +162,10 @@ def baseline_table(causality: Dict[str, pd.DataFrame], priors: Dict[str, pd.Data
         return bool(np.isfinite(p_holm) and p_holm < alpha
                     and sign * row.get(f'diff_{name}', np.nan) > 0)
 
-    table['beats_chance'] = [significant(r, 'uniform') if 'uniform' in priors else False
-                             for _, r in table.iterrows()]
-    table['beats_priors'] = [bool(priors) and all(significant(r, n) for n in priors)
+    table['beats_chance'] = [significant(r, 'uniform') if 'uniform' in priors[r['model']]
+                             else False for _, r in table.iterrows()]
+    table['beats_priors'] = [bool(priors[r['model']])
+                             and all(significant(r, n) for n in priors[r['model']])
                              for _, r in table.iterrows()]
     if random:
         table['beats_random'] = [significant(r, 'random_weights') for _, r in table.iterrows()]

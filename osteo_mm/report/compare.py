@@ -14,7 +14,7 @@ from .baselines import (
     causal_verdict,
     evidence_sentences,
     load_effects,
-    load_priors,
+    load_prior_dirs,
 )
 from .plots import (
     calibration_figure,
@@ -123,23 +123,20 @@ def load_inputs(pred_paths: Sequence[str], names: Optional[Sequence[str]] = None
 
 
 def _load_baselines(names: List[str], causality: Optional[Dict[str, pd.DataFrame]],
-                    prior_paths: Optional[Sequence[str]],
-                    random_cam_paths: Optional[Sequence[str]]) -> tuple:
+                    prior_dirs: Optional[Sequence[str]]) -> tuple:
     """Prior and random-weights tables, checked against the models' causality images."""
-    if (prior_paths or random_cam_paths) and not causality:
-        raise RecordError('--priors and --random-cam need the models\' causality files (--cam)')
-    _per_model('--random-cam', random_cam_paths, len(names))
-    priors = load_priors(prior_paths) if prior_paths else {}
-    random = ({n: load_causality(p) for n, p in zip(names, random_cam_paths)}
-              if random_cam_paths else {})
-    if causality:
-        ids = set(next(iter(causality.values())).index)
-        for what, tables in (('prior', priors), ('random-weights', random)):
-            for name, table in tables.items():
-                lacking = ids - set(table.index)
-                if lacking:
-                    raise RecordError(f'{what} file of {name!r} lacks {len(lacking)} images of '
-                                      f'the causality files: {sorted(lacking)[:10]}')
+    if prior_dirs and not causality:
+        raise RecordError("--priors needs the models' causality files (--cam)")
+    if not prior_dirs:
+        return {}, {}
+    priors, random = load_prior_dirs(prior_dirs, names)
+    for name in names:
+        ids = set(causality[name].index)
+        for what, table in [*priors[name].items(), ('random weights', random.get(name))]:
+            lacking = ids - set(table.index) if table is not None else set()
+            if lacking:
+                raise RecordError(f'{what} scores for {name!r} lack {len(lacking)} images of '
+                                  f'its causality file: {sorted(lacking)[:10]}')
     return priors, random
 
 
@@ -151,8 +148,7 @@ def compare_models(pred_paths: Sequence[str], out_dir: str,
                    rank_metric: Optional[str] = None, n_boot: int = 2000, alpha: float = 0.05,
                    seed: int = 0, max_gallery: int = 8,
                    cam_test: str = 'wilcoxon',
-                   prior_paths: Optional[Sequence[str]] = None,
-                   random_cam_paths: Optional[Sequence[str]] = None,
+                   prior_dirs: Optional[Sequence[str]] = None,
                    roi_effect_paths: Optional[Sequence[str]] = None) -> Dict[str, str]:
     """Compare models and write the report files into ``out_dir``.
 
@@ -178,10 +174,8 @@ def compare_models(pred_paths: Sequence[str], out_dir: str,
         seed (int): bootstrap seed. Defaults to 0.
         max_gallery (int): at most this many images in the gallery. Defaults to 8.
         cam_test (str): ``'wilcoxon'`` (default) or ``'permutation'`` for causality scores.
-        prior_paths (Sequence[str], optional): ``uniform.csv``, ``centre.csv``,
-            ``dataset_roi.csv`` of ``tools/analysis/cam_priors.py``.
-        random_cam_paths (Sequence[str], optional): one randomised-weights causality file per
-            model, same order.
+        prior_dirs (Sequence[str], optional): ``tools/analysis/cam_priors.py`` output folders,
+            one per model (same order; with ``random_weights/``) or one shared by all.
         roi_effect_paths (Sequence[str], optional): one ``roi_intervention.csv`` per model.
 
     Returns:
@@ -192,7 +186,7 @@ def compare_models(pred_paths: Sequence[str], out_dir: str,
     """
     models, causality = load_inputs(pred_paths, names, cam_paths, images_dirs, positive_class)
     names = list(models)
-    priors, random = _load_baselines(names, causality, prior_paths, random_cam_paths)
+    priors, random = _load_baselines(names, causality, prior_dirs)
     _per_model('--roi-effects', roi_effect_paths, len(names))
     os.makedirs(out_dir, exist_ok=True)
     written: Dict[str, str] = {}
@@ -431,7 +425,7 @@ def _method_notes(models: dict, causality: Optional[dict], images_dirs: Optional
     ]
     if priors:
         notes.append(
-            'Baselines: ' + ', '.join(PRIOR_NAMES[p] for p in priors)
+            'Baselines: ' + ', '.join(PRIOR_NAMES[p] for p in next(iter(priors.values())))
             + (' and each model\'s randomised-weights copy (Adebayo et al. 2018)' if random
                else '') + '. The dataset ROI prior is the mean training ROI mask in '
             'network-input coordinates. Each model is compared with every prior on the same '

@@ -96,7 +96,7 @@ PRIOR_STYLES = {'uniform': ('uniform (chance)', 'grey', ':'),
 
 def causality_figure(causality: Dict[str, pd.DataFrame],
                      columns: Optional[Sequence[str]] = None, per_row: int = 3,
-                     priors: Optional[Dict[str, pd.DataFrame]] = None,
+                     priors: Optional[Dict[str, Dict[str, pd.DataFrame]]] = None,
                      random: Optional[Dict[str, pd.DataFrame]] = None) -> Figure:
     """Violin plus box plot per causality score, one violin per model, with baselines.
 
@@ -104,8 +104,10 @@ def causality_figure(causality: Dict[str, pd.DataFrame],
         causality (dict[str, pd.DataFrame]): model name -> per-image scores (NaN = no score).
         columns (Sequence[str], optional): scores to plot; default all.
         per_row (int): panels per row. Defaults to 3.
-        priors (dict[str, pd.DataFrame], optional): trivial prior -> per-image scores; each
-            prior's mean over the models' images is drawn as a horizontal line.
+        priors (dict[str, dict[str, pd.DataFrame]], optional): model -> trivial prior ->
+            per-image scores; each prior's mean over the model's images is drawn as a
+            horizontal line across that model's violin (priors are scored in each model's
+            input geometry).
         random (dict[str, pd.DataFrame], optional): model -> its randomised-weights copy's
             scores; its mean is drawn as a black cross on the model's violin.
 
@@ -114,7 +116,6 @@ def causality_figure(causality: Dict[str, pd.DataFrame],
     """
     columns = list(columns or next(iter(causality.values())).columns)
     names = list(causality)
-    ids = next(iter(causality.values())).index
     n_cols = min(per_row, len(columns))
     n_rows = -(-len(columns) // n_cols)
     fig = Figure(figsize=(1.0 + (0.9 + 0.8 * len(names)) * n_cols, 3.4 * n_rows + 0.6))
@@ -126,18 +127,19 @@ def causality_figure(causality: Dict[str, pd.DataFrame],
         if positions:
             ax.violinplot([d for d in data if d.size], positions=positions, showextrema=False)
             ax.boxplot([d for d in data if d.size], positions=positions, widths=0.15)
-        for prior, table in (priors or {}).items():
-            if column not in table.columns:
-                continue
-            label, colour, style = PRIOR_STYLES.get(prior, (prior, 'k', '--'))
-            line = ax.axhline(float(table[column].reindex(ids).mean()), color=colour, ls=style,
-                              lw=1.2)
-            handles[label] = line
         for i, name in enumerate(names, start=1):
+            for prior, table in (priors or {}).get(name, {}).items():
+                if column not in table.columns:
+                    continue
+                label, colour, style = PRIOR_STYLES.get(prior, (prior, 'k', '--'))
+                mean = float(table[column].reindex(causality[name].index).mean())
+                handles[label] = ax.hlines(mean, i - 0.45, i + 0.45, colors=colour,
+                                           linestyles=style, lw=1.4)
             table = (random or {}).get(name)
             if table is not None and column in table.columns:
                 handles['random-weights copy (mean)'], = ax.plot(
-                    [i], [float(table[column].reindex(ids).mean())], 'kx', ms=8, mew=2)
+                    [i], [float(table[column].reindex(causality[name].index).mean())], 'kx',
+                    ms=8, mew=2)
         ax.set_xticks(range(1, len(names) + 1), names, rotation=20)
         ax.set_title(column, fontsize=9)
     for ax in axes[len(columns):]:

@@ -44,26 +44,23 @@ def records(tmp_path):
         paths['preds'].append(tmp_path / f'{name}.csv')
         paths['cams'].append(cam_dir / 'causality.csv')
         paths['dirs'].append(cam_dir)
-        random_dir = tmp_path / f'{name}_random'
-        random_dir.mkdir()
+        prior_dir = tmp_path / f'{name}_priors'
+        random_dir = prior_dir / 'random_weights'
+        random_dir.mkdir(parents=True)
         pd.DataFrame(dict(img_id=ids, method='gradcam', target_class=1, roi_area_share=0.2,
                           energy_pointing_game=0.2 + 0.05 * rng.random(40),
                           pointing_game=rng.integers(0, 2, 40))).to_csv(
                               random_dir / 'causality.csv', index=False)
-        paths.setdefault('random', []).append(random_dir / 'causality.csv')
+        paths.setdefault('priors', []).append(prior_dir)
+        for prior, level in (('uniform', 0.2), ('centre', 0.3), ('dataset_roi', 0.45)):
+            pd.DataFrame(dict(img_id=ids, method=prior, target_class=-1, roi_area_share=0.2,
+                              energy_pointing_game=level, pointing_game=level)).to_csv(
+                                  prior_dir / f'{prior}.csv', index=False)
         effects = tmp_path / f'{name}_roi.csv'
         pd.DataFrame(dict(img_id=ids, patient_id=[f'PSEUDO{i // 2:02d}' for i in range(40)],
                           target_class=1, roi_effect=strength + rng.normal(0, 0.3, 40),
                           control_effect=rng.normal(0, 0.3, 40))).to_csv(effects, index=False)
         paths.setdefault('effects', []).append(effects)
-    paths['priors'] = []
-    for prior, level in (('uniform', 0.2), ('centre', 0.3), ('dataset_roi', 0.45)):
-        path = tmp_path / 'priors' / f'{prior}.csv'
-        path.parent.mkdir(exist_ok=True)
-        pd.DataFrame(dict(img_id=ids, method=prior, target_class=-1, roi_area_share=0.2,
-                          energy_pointing_game=level, pointing_game=level)).to_csv(
-                              path, index=False)
-        paths['priors'].append(path)
     return paths
 
 
@@ -71,8 +68,7 @@ def test_report_tool_writes_every_output(tmp_path, monkeypatch, records, capsys)
     out = tmp_path / 'report'
     run_tool(monkeypatch, '--preds', *records['preds'], '--names', 'CNN', 'ViT',
              '--cam', *records['cams'], '--images-dir', *records['dirs'], '--out', out,
-             '--n-boot', 30, '--priors', *records['priors'], '--random-cam', *records['random'],
-             '--roi-effects', *records['effects'])
+             '--n-boot', 30, '--priors', *records['priors'], '--roi-effects', *records['effects'])
     assert 'report.html' in capsys.readouterr().out
     expected = ['metrics.csv', 'metrics.json', 'pairwise.csv', 'pairwise.json', 'ranking.csv',
                 'ranking.json', 'baselines.csv', 'baselines.json', 'roi_effects.csv',
@@ -131,7 +127,7 @@ def test_rerun_without_cams_replaces_outputs(tmp_path, monkeypatch, records):
     (['--names', 'A'], 'got 1 names for 2 predictions files'),
     (['--cam', 'nope.csv', 'nope.csv'], 'file not found: nope.csv'),
     (['--positive-class', 'fracture'], "missing column 'prob_fracture'"),
-    (['--priors', 'nope.csv'], 'need the models\' causality files'),
+    (['--priors', 'nope'], "needs the models' causality files"),
 ])
 def test_bad_input_prints_one_line_error(tmp_path, monkeypatch, records, capsys, extra,
                                          message):

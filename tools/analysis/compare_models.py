@@ -9,10 +9,9 @@ self-contained ``report.html`` that opens with a results summary into ``--out``.
 Example:
     python tools/analysis/compare_models.py --preds cnn.csv vit.csv --names CNN ViT \\
         --cam cnn_cam/causality.csv vit_cam/causality.csv \\
-        --images-dir cnn_cam vit_cam --priors priors/uniform.csv priors/centre.csv \\
-        priors/dataset_roi.csv --random-cam cnn_pri/random_weights/causality.csv \\
-        vit_pri/random_weights/causality.csv --roi-effects cnn_roi/roi_intervention.csv \\
-        vit_roi/roi_intervention.csv --out work_dirs/compare
+        --images-dir cnn_cam vit_cam --priors cnn_priors vit_priors \\
+        --roi-effects cnn_roi/roi_intervention.csv vit_roi/roi_intervention.csv \\
+        --out work_dirs/compare
 """
 import argparse
 
@@ -32,9 +31,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--positive-class', default='osteoporosis',
                         help='class whose prob_<class> column is the positive score')
     parser.add_argument('--priors', nargs='+',
-                        help='uniform.csv centre.csv dataset_roi.csv of cam_priors.py')
-    parser.add_argument('--random-cam', nargs='+', help='randomised-weights causality files '
-                        '(cam_priors.py --checkpoint), one per model, same order')
+                        help='cam_priors.py --out-dir folders, one per model (same order; '
+                        'their random_weights/ maps are the random-model baseline) or one for '
+                        'all')
     parser.add_argument('--roi-effects', nargs='+', help='roi_intervention.csv, one per model, '
                         'same order')
     parser.add_argument('--rank-metric', help='causality score of the ranking (default: '
@@ -66,8 +65,7 @@ def main(argv=None) -> None:
                                  rank_metric=args.rank_metric,
                                  n_boot=args.n_boot, alpha=args.alpha, seed=args.seed,
                                  max_gallery=args.max_gallery, cam_test=args.cam_test,
-                                 prior_paths=args.priors, random_cam_paths=args.random_cam,
-                                 roi_effect_paths=args.roi_effects)
+                                 prior_dirs=args.priors, roi_effect_paths=args.roi_effects)
     except RecordError as err:
         raise UserInputError(str(err)) from None
     print(f"Report written to {written['html']}")
