@@ -111,7 +111,8 @@ def _score_batch(records: Sequence[dict], tolerance: int, top_fraction: float) -
 def run_gradcam(model: nn.Module, dataset: BaseDataset, loader_cfg: dict, out_dir: str,
                 method: str = 'gradcam', target: TargetSpec = 'gt', num_vis: int = 16,
                 target_layers: Optional[Sequence[str]] = None, tolerance: int = 0,
-                top_fraction: float = 0.2, score: str = 'logit') -> pd.DataFrame:
+                top_fraction: float = 0.2, score: str = 'logit',
+                attribution_options: Optional[dict] = None) -> pd.DataFrame:
     """Explain every image of ``dataset`` in batches and write the results under ``out_dir``.
 
     Writes ``maps/<img_id>.npz`` (``cam`` in network-input and ``cam_ori`` in original-image
@@ -137,11 +138,14 @@ def run_gradcam(model: nn.Module, dataset: BaseDataset, loader_cfg: dict, out_di
         top_fraction (float): Pixel share of the top-k IoU/Dice. Defaults to 0.2.
         score (str): ``'logit'`` or ``'log-odds'`` (see :class:`BatchCAM`). Defaults to
             ``'logit'``.
+        attribution_options (dict, optional): Options of the input-attribution methods (see
+            :func:`osteo_mm.explain.attribution.attribution_maps`).
 
     Returns:
         pd.DataFrame: The causality table (also written to ``causality.csv``).
     """
-    explainer = BatchCAM(model, method=method, target_layers=target_layers, score=score)
+    explainer = BatchCAM(model, method=method, target_layers=target_layers, score=score,
+                         attribution_options=attribution_options)
     ids = image_ids(dataset)
     npz_paths = [osp.join(out_dir, 'maps', id_to_relpath(i, '.npz')) for i in ids]
     _check_previous_run(npz_paths, method, str(target), score)

@@ -149,7 +149,7 @@ def control_regions(region: np.ndarray, anatomy: np.ndarray, k: int,
     return controls
 
 
-def _gaussian_blur(inputs: torch.Tensor, sigma: float) -> torch.Tensor:
+def gaussian_blur(inputs: torch.Tensor, sigma: float) -> torch.Tensor:
     """Separable Gaussian blur of a ``(N, C, H, W)`` batch on its device (reflect padding)."""
     radius = max(1, int(round(3 * sigma)))
     coords = torch.arange(-radius, radius + 1, device=inputs.device, dtype=inputs.dtype)
@@ -204,7 +204,7 @@ def fill_regions(inputs: torch.Tensor, regions: torch.Tensor, fill: str,
                          f'{tuple(inputs.shape)}')
     if fill == 'blur':
         sigma = blur_sigma or max(inputs.shape[-2:]) / 32
-        source = _gaussian_blur(inputs, sigma)
+        source = gaussian_blur(inputs, sigma)
     elif fill == 'inpaint':
         source = _inpaint(inputs, regions)
     elif fill == 'mean':
