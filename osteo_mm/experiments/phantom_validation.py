@@ -178,13 +178,17 @@ class PhantomValidation:
         num_workers (int): Dataloader workers. Defaults to 0.
         device (str): Torch device of the analysis. Defaults to ``'cpu'``.
         amp (bool): Train with mixed precision. Defaults to False.
+        gen_workers (int): Phantom writer processes. Defaults to 1.
+        train_images (int, optional): Train on the first N training films only (a smaller
+            CPU budget; validation and test splits stay whole).
     """
 
     def __init__(self, work_dir: str, num_patients: int = 1000, phantom_size: int = 128,
                  img_size: int = 128, epochs: int = 20, batch_size: int = 32,
                  init_ckpt: Optional[str] = None, methods: Sequence[str] = ('gradcam', ),
                  controls: int = 4, seed: int = 0, num_workers: int = 0, device: str = 'cpu',
-                 amp: bool = False, gen_workers: int = 1) -> None:
+                 amp: bool = False, gen_workers: int = 1,
+                 train_images: Optional[int] = None) -> None:
         self.work = osp.abspath(work_dir)
         os.makedirs(self.work, exist_ok=True)
         self.num_patients, self.phantom_size, self.img_size = num_patients, phantom_size, img_size
@@ -192,13 +196,14 @@ class PhantomValidation:
         self.methods, self.controls, self.seed = list(methods), controls, seed
         self.num_workers, self.device, self.amp = num_workers, device, amp
         self.gen_workers = gen_workers
+        self.train_images = train_images
 
     def path(self, *parts: str) -> str:
         return osp.join(self.work, *parts)
 
     # ------------------------------------------------------------------ setup
-    def prepare(self) -> Dict[str, str]:
-        """Phantoms, configs and checkpoints; returns model name -> checkpoint."""
+    def write_configs(self) -> Dict[str, str]:
+        """Phantoms and run configs (no training); returns model name -> config path."""
         for name, rate in (('clean', None), ('shortcut', 1.0)):
             root = self.path(f'phantom_{name}')
             if not osp.isfile(osp.join(root, 'labels.csv')):
@@ -212,7 +217,16 @@ class PhantomValidation:
             batch_size=self.batch_size, num_workers=self.num_workers)
         self.configs = {name: write_config(self.work, name, self.path(f'phantom_{name}'), args)
                         for name in ('clean', 'shortcut')}
+        if self.train_images:
+            for path in self.configs.values():
+                with open(path, 'a') as f:
+                    f.write(f"train_dataloader['dataset']['indices'] = {self.train_images}\n")
         self.cfgs = {name: Config.fromfile(path) for name, path in self.configs.items()}
+        return self.configs
+
+    def prepare(self) -> Dict[str, str]:
+        """Phantoms, configs and checkpoints; returns model name -> checkpoint."""
+        self.write_configs()
         ckpts = {}
         for name in ('clean', 'shortcut'):
             ckpts[name] = (_train(self.work, name, self.configs[name], self.epochs, self.amp)
@@ -280,8 +294,10 @@ class PhantomValidation:
         for (name, method), table in per_model.items():
             label = f'{method} ({"trained" if name == "clean" else "random weights"})'
             row = {s: table[s].mean() for s in scores + faithful}
-            row['n_zero_maps'] = int(table['energy_pointing_game'].isna().sum()
-                                     - priors['uniform']['energy_pointing_game'].isna().sum())
+            row['n_zero_maps'] = (int(table['zero_map'].fillna(0).sum()) if 'zero_map' in table
+                                  else int(table['energy_pointing_game'].isna().sum()
+                                           - priors['uniform']['energy_pointing_game']
+                                           .isna().sum()))
             for s in ('energy_pointing_game', 'saliency_auroc'):
                 res = paired(table[s], priors['dataset_roi'][s])
                 row[f'{s} lift vs dataset ROI prior'] = res['difference']

@@ -29,6 +29,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--epochs', type=int, default=20,
                         help='training epochs; 0 keeps the initial weights (toy runs only)')
     parser.add_argument('--batch-size', type=int, default=32)
+    parser.add_argument('--train-images', type=int,
+                        help='train on the first N training films only (CPU budget)')
     parser.add_argument('--init-ckpt', help='backbone init of both trained models (chest SparK)')
     parser.add_argument('--methods', nargs='+', default=['gradcam'], choices=sorted(CAM_METHODS),
                         help='attribution methods ranked in (i)')
@@ -56,7 +58,7 @@ def main(argv=None) -> None:
             img_size=args.img_size, epochs=args.epochs, batch_size=args.batch_size,
             init_ckpt=args.init_ckpt, methods=args.methods, controls=args.controls,
             seed=args.seed, num_workers=args.num_workers, device=args.device, amp=args.amp,
-            gen_workers=args.gen_workers).run(args.parts)
+            gen_workers=args.gen_workers, train_images=args.train_images).run(args.parts)
     except ValueError as err:
         raise UserInputError(str(err)) from None
     print(f'tables: {path}')
