@@ -1,13 +1,12 @@
 """Batched class-activation maps for MMPretrain classifiers (pytorch-grad-cam methods)."""
 import contextlib
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, Optional, Sequence
 
 import cv2
 import numpy as np
 import torch
 from mmpretrain.models.heads import MultiLabelClsHead
-from mmpretrain.structures import DataSample
 from pytorch_grad_cam import (
     AblationCAM,
     AblationLayerVit,
@@ -216,21 +215,24 @@ class BatchCAM:
         chosen = logits.argmax(dim=1).cpu().numpy() if classes is None else np.asarray(classes)
         return CAMResult(np.asarray(maps, dtype=np.float32), chosen.astype(np.int64), logits)
 
-    def explain(self, data_batch: dict,
-                target: TargetSpec = 'gt') -> Tuple[CAMResult, List[DataSample]]:
+    def explain(self, data_batch: dict, target: TargetSpec = 'gt',
+                return_inputs: bool = False) -> tuple:
         """Preprocess a collated batch and compute its maps.
 
         Args:
             data_batch (dict): A batch from the dataloader (``inputs``, ``data_samples``).
             target (str | int): ``'gt'``, ``'pred'`` or a class index. Defaults to ``'gt'``.
+            return_inputs (bool): Also return the preprocessed network inputs.
 
         Returns:
-            tuple[CAMResult, list[DataSample]]: Maps and the preprocessed samples.
+            tuple: ``(CAMResult, list[DataSample])``, plus the ``(B, C, H, W)`` inputs with
+            ``return_inputs``.
         """
         data = self.model.data_preprocessor(data_batch, False)
         samples = data['data_samples']
         classes = target_classes(target, samples, self.num_classes)
-        return self(data['inputs'], classes), samples
+        result = self(data['inputs'], classes)
+        return (result, samples, data['inputs']) if return_inputs else (result, samples)
 
 
 def cam_to_original(cam: np.ndarray, transform_matrix: np.ndarray,

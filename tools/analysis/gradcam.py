@@ -28,6 +28,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--occlusion-window', type=int,
                         help='occlusion window in px (default 1/8 of the side, stride half)')
     parser.add_argument('--ig-steps', type=int, default=32, help='Integrated-Gradients steps')
+    parser.add_argument('--faithfulness-steps', type=int, default=0,
+                        help='steps of the deletion/insertion curves (RISE) whose AUCs join '
+                        'causality.csv; 0 skips them (2 * (steps + 1) forwards per image)')
     parser.add_argument('--score', default='logit', choices=CAM_SCORES,
                         help="explained score of the target class: the raw 'logit' or its "
                         "'log-odds' against the other classes (drops what all logits share)")
@@ -49,6 +52,8 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
     require_file(args.checkpoint, 'checkpoint')
+    if args.faithfulness_steps < 0:
+        raise UserInputError(f'--faithfulness-steps must be >= 0, got {args.faithfulness_steps}')
     try:
         target = parse_target(args.target)
         dataset, loader_cfg = build_split(cfg, args.split)
@@ -61,7 +66,8 @@ def main(argv=None) -> None:
                                 occlusion_window=args.occlusion_window,
                                 occlusion_stride=(args.occlusion_window // 2 or 1
                                                   if args.occlusion_window else None),
-                                ig_steps=args.ig_steps))
+                                ig_steps=args.ig_steps),
+                            faithfulness_steps=args.faithfulness_steps)
     except ValueError as err:
         raise UserInputError(str(err)) from None
     print(f'{len(table)} images -> {args.out_dir}/causality.csv')
