@@ -310,8 +310,8 @@ def _summary(models: dict, metrics: pd.DataFrame, pairwise: pd.DataFrame,
                                                       f'cam_{cam_metric}'), cam_metric, alpha))
         leads.append('; '.join(parts))
     if leads:
-        paragraphs.append('Against each other model (paired tests, Holm within each metric): '
-                          + '. '.join(s[0].upper() + s[1:] for s in leads) + '.')
+        paragraphs.append('Against each other model (paired tests, Holm within each metric), '
+                          + '; '.join(leads) + '.')
     shown = [s for s in (DEFAULT_RANK_METRIC, 'saliency_auroc', 'pointing_game',
                          'deletion_auc', 'insertion_auc')
              if len(baselines) and s in set(baselines['score'])]
