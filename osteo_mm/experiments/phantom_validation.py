@@ -46,6 +46,7 @@ from torch.utils.data import Subset
 
 from osteo_mm.datasets.phantom import generate_shoulder
 from osteo_mm.explain.analysis import build_split, image_ids, load_classifier, run_gradcam
+from osteo_mm.explain.faithfulness import deletion_insertion
 from osteo_mm.explain.intervention import build_reference_split, run_roi_intervention
 from osteo_mm.explain.priors import PRIOR_LABELS, TRIVIAL_PRIORS, randomized_copy, write_priors
 from osteo_mm.stats import delong_auc_ci, holm, wilcoxon_test
@@ -181,6 +182,10 @@ class PhantomValidation:
         gen_workers (int): Phantom writer processes. Defaults to 1.
         train_images (int, optional): Train on the first N training films only (a smaller
             CPU budget; validation and test splits stay whole).
+        faithfulness_steps (int): Steps of the deletion/insertion curves of (i), for the
+            trained model's maps and the priors (0 skips them). Defaults to 8.
+        attribution_options (dict, optional): ``ig_steps``, ``occlusion_window``, ...
+            (see :func:`osteo_mm.explain.analysis.run_gradcam`).
     """
 
     def __init__(self, work_dir: str, num_patients: int = 1000, phantom_size: int = 128,
@@ -188,7 +193,8 @@ class PhantomValidation:
                  init_ckpt: Optional[str] = None, methods: Sequence[str] = ('gradcam', ),
                  controls: int = 4, seed: int = 0, num_workers: int = 0, device: str = 'cpu',
                  amp: bool = False, gen_workers: int = 1,
-                 train_images: Optional[int] = None) -> None:
+                 train_images: Optional[int] = None, faithfulness_steps: int = 8,
+                 attribution_options: Optional[dict] = None) -> None:
         self.work = osp.abspath(work_dir)
         os.makedirs(self.work, exist_ok=True)
         self.num_patients, self.phantom_size, self.img_size = num_patients, phantom_size, img_size
@@ -197,6 +203,8 @@ class PhantomValidation:
         self.num_workers, self.device, self.amp = num_workers, device, amp
         self.gen_workers = gen_workers
         self.train_images = train_images
+        self.faithfulness_steps = faithfulness_steps
+        self.attribution_options = attribution_options or {}
 
     def path(self, *parts: str) -> str:
         return osp.join(self.work, *parts)
@@ -271,17 +279,52 @@ class PhantomValidation:
         tables = {name: pd.read_csv(path).set_index('img_id') for name, path in priors.items()}
         aucs = {name: _auc_row(predict(models[name], dataset, loader_cfg))
                 for name in ('clean', 'random')}
+        if self.faithfulness_steps:
+            for name, table in self._prior_faithfulness(models['clean'], dataset, loader_cfg,
+                                                        osp.join(out, 'priors')).items():
+                tables[name] = tables[name].join(table)
         for method in self.methods:
             for name in ('clean', 'random'):
+                # Curves only for the trained model: they ask what *it* relies on.
                 cam = run_gradcam(models[name], dataset, loader_cfg,
                                   osp.join(out, f'cam_{name}_{method}'), method=method,
-                                  target='gt', num_vis=8)
+                                  target='gt', num_vis=8,
+                                  attribution_options=self.attribution_options,
+                                  faithfulness_steps=self.faithfulness_steps
+                                  if name == 'clean' else 0)
                 per_model[(name, method)] = cam.set_index('img_id')
         ranking = self._ranking(per_model, tables)
         tests = _holm(tests + ranking.pop('tests')).set_index('comparison')
         summary = pd.DataFrame({'test AUC': aucs}).rename_axis('model')
         return dict(interventions=interventions, methods=ranking['table'], tests=tests,
                     auc=summary)
+
+    @torch.no_grad()
+    def _prior_faithfulness(self, model: torch.nn.Module, dataset, loader_cfg: dict,
+                            prior_dir: str) -> Dict[str, pd.DataFrame]:
+        """Deletion/insertion AUCs of the trained model with pixels ordered by each prior."""
+        with np.load(osp.join(prior_dir, 'priors.npz')) as stored:
+            maps = {name: stored[name].astype(np.float32) for name in TRIVIAL_PRIORS}
+        ids = image_ids(dataset)
+        loader = Runner.build_dataloader(dict(
+            loader_cfg, dataset=Subset(dataset, range(len(ids))),
+            sampler=dict(type='DefaultSampler', shuffle=False)))
+        device = next(model.parameters()).device
+        rows = {name: [] for name in maps}
+        for batch in loader:
+            data = model.data_preprocessor(batch, False)
+            inputs, samples = data['inputs'].to(device), data['data_samples']
+            classes = [int(s.gt_label[0]) for s in samples]
+            for name, prior in maps.items():
+                curves = deletion_insertion(model, inputs,
+                                            np.broadcast_to(prior, (len(samples), *prior.shape)),
+                                            classes, steps=self.faithfulness_steps,
+                                            seed=self.seed)
+                rows[name] += [dict(img_id=ids[int(s.sample_idx)],
+                                    deletion_auc=float(curves['deletion_auc'][k]),
+                                    insertion_auc=float(curves['insertion_auc'][k]))
+                               for k, s in enumerate(samples)]
+        return {name: pd.DataFrame(r).set_index('img_id') for name, r in rows.items()}
 
     def _ranking(self, per_model: Dict[tuple, pd.DataFrame],
                  priors: Dict[str, pd.DataFrame]) -> dict:
@@ -293,7 +336,7 @@ class PhantomValidation:
         best = {s: max(TRIVIAL_PRIORS, key=lambda p: priors[p][s].mean()) for s in scores}
         for (name, method), table in per_model.items():
             label = f'{method} ({"trained" if name == "clean" else "random weights"})'
-            row = {s: table[s].mean() for s in scores + faithful}
+            row = {s: table[s].mean() for s in scores + faithful if s in table}
             row['n_zero_maps'] = (int(table['zero_map'].fillna(0).sum()) if 'zero_map' in table
                                   else int(table['energy_pointing_game'].isna().sum()
                                            - priors['uniform']['energy_pointing_game']
@@ -305,13 +348,19 @@ class PhantomValidation:
                 if best[s] != 'dataset_roi':
                     res = paired(table[s], priors[best[s]][s])
                     tests.append(dict(comparison=f'{label} vs {best[s]}: {s}', **res))
+            for s in faithful:
+                if s in priors['dataset_roi'] and s in table:
+                    res = paired(table[s], priors['dataset_roi'][s])
+                    row[f'{s} vs dataset ROI prior'] = res['difference']
+                    tests.append(dict(comparison=f'{label} vs dataset ROI prior: {s}', **res))
             if name == 'clean':
                 for s in scores:
                     tests.append(dict(comparison=f'{label} vs random weights: {s}',
                                       **paired(table[s], per_model[('random', method)][s])))
             rows[label] = row
         for prior in TRIVIAL_PRIORS:
-            rows[PRIOR_LABELS[prior]] = {s: priors[prior][s].mean() for s in scores}
+            rows[PRIOR_LABELS[prior]] = {s: priors[prior][s].mean() for s in scores + faithful
+                                         if s in priors[prior]}
         table = pd.DataFrame.from_dict(rows, orient='index').rename_axis('map')
         return dict(table=table, tests=tests)
 

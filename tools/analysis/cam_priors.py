@@ -16,7 +16,7 @@ import os.path as osp
 
 from mmengine.config import DictAction
 
-from osteo_mm.explain import CAM_METHODS, CAM_SCORES, parse_target
+from osteo_mm.explain import CAM_SCORES, METHODS, parse_target
 from osteo_mm.explain.analysis import build_split, load_classifier, run_gradcam
 from osteo_mm.explain.priors import RANDOM_PRIOR, randomized_copy, write_priors
 from osteo_mm.utils.cli import UserInputError, cli_main, load_config, require_file
@@ -31,7 +31,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='images the priors are scored on')
     parser.add_argument('--prior-split', default='train', choices=['train', 'val'],
                         help='split whose mean ROI mask is the dataset ROI prior')
-    parser.add_argument('--method', default='gradcam', choices=sorted(CAM_METHODS))
+    parser.add_argument('--method', default='gradcam', choices=METHODS)
     parser.add_argument('--score', default='logit', choices=CAM_SCORES)
     parser.add_argument('--target', default='gt', help="'gt', 'pred' or a class index")
     parser.add_argument('--target-layers', nargs='+', help='e.g. backbone.layer3')

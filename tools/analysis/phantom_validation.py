@@ -16,7 +16,7 @@ import argparse
 import torch
 
 from osteo_mm.experiments.phantom_validation import PhantomValidation
-from osteo_mm.explain import CAM_METHODS
+from osteo_mm.explain import METHODS
 from osteo_mm.utils.cli import UserInputError, cli_main, require_file
 
 
@@ -32,9 +32,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--train-images', type=int,
                         help='train on the first N training films only (CPU budget)')
     parser.add_argument('--init-ckpt', help='backbone init of both trained models (chest SparK)')
-    parser.add_argument('--methods', nargs='+', default=['gradcam'], choices=sorted(CAM_METHODS),
+    parser.add_argument('--methods', nargs='+', default=['gradcam'], choices=METHODS,
                         help='attribution methods ranked in (i)')
     parser.add_argument('--controls', type=int, default=4, help='control regions per image')
+    parser.add_argument('--faithfulness-steps', type=int, default=8,
+                        help='deletion/insertion curve steps (0: skip)')
+    parser.add_argument('--ig-steps', type=int, default=16, help='Integrated-Gradients steps')
+    parser.add_argument('--occlusion-window', type=int,
+                        help='occlusion window in px (stride half of it)')
     parser.add_argument('--parts', nargs='+', default=['i', 'ii'], choices=['i', 'ii'])
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--num-workers', type=int, default=0, help='dataloader workers')
@@ -58,7 +63,12 @@ def main(argv=None) -> None:
             img_size=args.img_size, epochs=args.epochs, batch_size=args.batch_size,
             init_ckpt=args.init_ckpt, methods=args.methods, controls=args.controls,
             seed=args.seed, num_workers=args.num_workers, device=args.device, amp=args.amp,
-            gen_workers=args.gen_workers, train_images=args.train_images).run(args.parts)
+            gen_workers=args.gen_workers, train_images=args.train_images,
+            faithfulness_steps=args.faithfulness_steps,
+            attribution_options=dict(
+                ig_steps=args.ig_steps, occlusion_window=args.occlusion_window,
+                occlusion_stride=args.occlusion_window // 2 if args.occlusion_window else None)
+        ).run(args.parts)
     except ValueError as err:
         raise UserInputError(str(err)) from None
     print(f'tables: {path}')
