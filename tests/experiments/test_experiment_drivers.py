@@ -51,7 +51,9 @@ def test_data_efficiency_configs_shrink_the_recipe(tmp_path):
 
 
 @pytest.mark.parametrize('tool', ['cam_phantom_causality.py', 'guided_shortcut.py',
-                                  'data_efficiency_phantom.py', 'phantom_validation.py'])
+                                  'data_efficiency_phantom.py', 'phantom_validation.py',
+                                  'phantom_signal.py', 'mae_pretrain_phantom.py',
+                                  'proxy_pretext_loss.py'])
 def test_thin_tools_parse_their_options(tool, monkeypatch, capsys):
     monkeypatch.setattr(sys, 'argv', [tool, '--help'])
     with pytest.raises(SystemExit) as exit_info:
