@@ -53,6 +53,9 @@ from .summary import (
     ranking_table,
 )
 
+#: Scores shown in the main baselines table (all scores sit in a collapsed one).
+KEY_SCORES = ('energy_pointing_game', 'saliency_auroc', 'pointing_game', 'deletion_auc',
+              'insertion_auc')
 #: Figures written only when their inputs are given; a rerun without them removes stale ones.
 OPTIONAL_FIGURES = ('causality', 'gallery')
 
@@ -367,7 +370,14 @@ def _display_tables(metrics: pd.DataFrame, ranking: pd.DataFrame, baselines: pd.
         view['beats chance / all priors'] = [
             f"{'yes' if r['beats_chance'] else 'no'} / {'yes' if r['beats_priors'] else 'no'}"
             for _, r in baselines.iterrows()]
-        tables['Causality against chance and priors'] = view.set_index('model')
+        view = view.set_index('model')
+        key = view['score'].isin(KEY_SCORES)
+        if key.any() and not key.all():
+            # The key scores stay in view; every score is one click away.
+            tables['Causality against chance and priors'] = view[key]
+            tables['Causality against chance and priors: all scores'] = view
+        else:
+            tables['Causality against chance and priors'] = view
     if len(effects):
         view = pd.DataFrame({
             'fill': effects.get('fill', pd.Series('', index=effects.index)),
@@ -470,7 +480,12 @@ def _html(summary: Sequence[str], tables: Dict[str, pd.DataFrame],
           groups: Dict[str, pd.DataFrame], notes: Sequence[str],
           pngs: Dict[str, bytes]) -> str:
     sections = [Section('Summary', ''.join(paragraph_html(p) for p in summary))]
-    sections += [Section(h, table_html(t)) for h, t in tables.items()]
+    for heading, table in tables.items():
+        if heading.endswith(': all scores'):  # collapsed under the key-score table
+            sections[-1] = Section(sections[-1].heading, sections[-1].body + details_html(
+                f'all scores ({len(table)} rows)', table_html(table)))
+        else:
+            sections.append(Section(heading, table_html(table)))
     if groups:
         sections.append(Section('Pairwise differences (A - B)', ''.join(
             details_html(f'{metric} ({len(t)} pairs)', table_html(t))
