@@ -231,6 +231,9 @@ def evidence_sentences(baselines: pd.DataFrame, model: str, scores: Sequence[str
     parts = []
     rows = baselines[(baselines['model'] == model) & baselines['score'].isin(scores)]
     for _, row in rows.iterrows():
+        if not row['best_prior'] or row['n'] == 0:
+            parts.append(f"{row['score']} has no scored image")
+            continue
         best = PRIOR_NAMES.get(row['best_prior'], row['best_prior'])
         verdict = ('above chance and every prior' if row['beats_priors']
                    else 'above chance but not above every prior' if row['beats_chance']
