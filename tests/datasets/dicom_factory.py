@@ -33,3 +33,15 @@ def make_dicom(arr: np.ndarray, bits_stored: int = 12, photometric: str = 'MONOC
     for key, value in attrs.items():
         setattr(ds, key, value)
     return ds
+
+
+def make_film(arr: np.ndarray, **attrs) -> Dataset:
+    """A DX-like film with the study/series attributes DICOM-SEG and SR writers require."""
+    ds = make_dicom(arr, **attrs)
+    ds.StudyInstanceUID = generate_uid()
+    ds.SeriesInstanceUID = generate_uid()
+    ds.FrameOfReferenceUID = generate_uid()
+    ds.StudyID, ds.SeriesNumber, ds.InstanceNumber = '1', 1, 1
+    ds.AccessionNumber, ds.ReferringPhysicianName, ds.PatientSex = '', '', 'O'
+    ds.StudyTime = '120000'
+    return ds

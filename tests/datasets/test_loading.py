@@ -126,13 +126,15 @@ def test_output_keys_channels_and_float(write_dicom):
     ('missing', 'image file not found'),
     ('truncated', 'corrupt or unreadable DICOM'),
     ('no_pixels', 'no pixel data'),
-    ('rgb', 'colour DICOM'),
+    ('rgb', "colour DICOM .*refused with on_colour='refuse'"),
+    ('palette', "colour DICOM .*'PALETTE COLOR'.* is not supported"),
     ('multiframe', 'multi-frame'),
     ('huge', 'exceeds the limit of 20000 px'),
     ('not_dicom', 'not a DICOM file'),
 ])
 def test_bad_dicom_gives_a_clear_error(write_dicom, tmp_path, case, message):
     path = write_dicom('ok.dcm', np.zeros((4, 4)))
+    kwargs = {}
     if case == 'missing':
         path = str(tmp_path / 'nope.dcm')
     elif case == 'truncated':
@@ -144,7 +146,11 @@ def test_bad_dicom_gives_a_clear_error(write_dicom, tmp_path, case, message):
         del ds.PixelData
         ds.save_as(path, enforce_file_format=True)
     elif case == 'rgb':
-        path = write_dicom('rgb.dcm', np.zeros((4, 12)), photometric='RGB', SamplesPerPixel=3)
+        path = write_dicom('rgb.dcm', np.zeros((4, 12)), photometric='RGB', SamplesPerPixel=3,
+                           PlanarConfiguration=0)
+        kwargs = dict(on_colour='refuse')
+    elif case == 'palette':
+        path = write_dicom('pal.dcm', np.zeros((4, 4)), photometric='PALETTE COLOR')
     elif case == 'multiframe':
         path = write_dicom('mf.dcm', np.zeros((8, 4)), NumberOfFrames=2, Rows=4)
     elif case == 'huge':
@@ -153,7 +159,7 @@ def test_bad_dicom_gives_a_clear_error(write_dicom, tmp_path, case, message):
         path = str(tmp_path / 'text.dcm')
         open(path, 'w').write('hello')
     with pytest.raises(XrayDataError, match=message) as err:
-        load(path)
+        load(path, **kwargs)
     assert path in str(err.value)
 
 

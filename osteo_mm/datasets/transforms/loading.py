@@ -13,14 +13,23 @@ from mmcv.transforms import BaseTransform
 from mmengine.logging import print_log
 from mmpretrain.registry import TRANSFORMS
 from PIL import Image
-from pydicom.errors import InvalidDicomError
 from pydicom.pixels import apply_modality_lut, apply_voi_lut, get_decoder
 
 from ..errors import XrayDataError
+from .dicom_pixels import (
+    COLOUR_PHOTOMETRICS,
+    decode_jpeg12_with_gdcm,
+    is_jpeg12,
+    padding_mask,
+    presentation_inverted,
+    read_dataset,
+    to_luminance,
+)
 
 DICOM_SUFFIXES = ('.dcm', '.dicom')
 RASTER_SUFFIXES = ('.png', '.jpg', '.jpeg')
 WINDOW_MODES = ('file', 'fixed', 'percentile')
+COLOUR_MODES = ('luminance', 'refuse')
 
 
 def _decoder_hint(ds: pydicom.Dataset, path: str) -> None:
@@ -41,22 +50,27 @@ def _decoder_hint(ds: pydicom.Dataset, path: str) -> None:
             + '; '.join(decoder.missing_dependencies))
 
 
-def read_dicom(path: str, max_side: int) -> tuple[np.ndarray, pydicom.Dataset]:
-    """Read one grayscale single-frame DICOM image and apply its Modality LUT.
+def read_dicom(path: str, max_side: int, on_colour: str = 'refuse'
+               ) -> tuple[np.ndarray, pydicom.Dataset, np.ndarray | None]:
+    """Read one single-frame DICOM image and apply its Modality LUT.
 
     Args:
-        path (str): The DICOM file.
+        path (str): The DICOM file (with or without the preamble, see
+            :func:`~osteo_mm.datasets.transforms.dicom_pixels.read_dataset`).
         max_side (int): Largest accepted number of rows or columns.
+        on_colour (str): ``'luminance'`` reduces RGB/YBR_FULL/YBR_FULL_422 images to BT.601
+            luminance; ``'refuse'`` rejects them. Defaults to 'refuse'.
 
     Returns:
-        tuple[np.ndarray, pydicom.Dataset]: The float64 (H, W) array in modality units
-        (after Rescale Slope/Intercept or the Modality LUT) and the dataset.
+        tuple: The float64 (H, W) array in modality units (after Rescale Slope/Intercept or the
+        Modality LUT; colour images: luminance of the stored values), the dataset, and the
+        boolean mask of ``PixelPaddingValue`` pixels (None when there are none).
 
     Raises:
-        XrayDataError: If the file is not a readable grayscale single-frame DICOM image.
+        XrayDataError: If the file is not a readable single-frame DICOM image.
     """
     try:
-        return _read_dicom(path, max_side)
+        return _read_dicom(path, max_side, on_colour)
     except XrayDataError:
         raise
     except Exception as err:
@@ -66,11 +80,9 @@ def read_dicom(path: str, max_side: int) -> tuple[np.ndarray, pydicom.Dataset]:
             f'{path}: corrupt or unreadable DICOM ({type(err).__name__}: {err})') from err
 
 
-def _read_dicom(path: str, max_side: int) -> tuple[np.ndarray, pydicom.Dataset]:
-    try:
-        ds = pydicom.dcmread(path)
-    except InvalidDicomError as err:
-        raise XrayDataError(f'{path}: not a DICOM file ({err})') from err
+def _read_dicom(path: str, max_side: int, on_colour: str
+                ) -> tuple[np.ndarray, pydicom.Dataset, np.ndarray | None]:
+    ds = read_dataset(path)
     if 'PixelData' not in ds:
         modality = ds.get('Modality', 'unknown')
         raise XrayDataError(
@@ -80,21 +92,37 @@ def _read_dicom(path: str, max_side: int) -> tuple[np.ndarray, pydicom.Dataset]:
     frames = int(ds.get('NumberOfFrames', 1) or 1)
     rows, cols = int(ds.Rows), int(ds.Columns)
     bits = int(ds.BitsStored)
-    if samples != 1 or photometric not in ('MONOCHROME1', 'MONOCHROME2'):
+    colour = samples == 3 and photometric in COLOUR_PHOTOMETRICS
+    gray = samples == 1 and photometric in ('MONOCHROME1', 'MONOCHROME2')
+    if colour and on_colour == 'refuse':
         raise XrayDataError(
-            f'{path}: colour DICOM (PhotometricInterpretation {photometric!r}, '
-            f'SamplesPerPixel {samples}); only grayscale X-rays are supported')
+            f'{path}: colour DICOM (PhotometricInterpretation {photometric!r}); refused with '
+            "on_colour='refuse' (on_colour='luminance' converts it)")
+    if not (colour or gray):
+        raise XrayDataError(
+            f'{path}: colour DICOM (PhotometricInterpretation {photometric!r}, SamplesPerPixel '
+            f'{samples}) is not supported; grayscale X-rays and {"/".join(COLOUR_PHOTOMETRICS)} '
+            'films are')
     if frames != 1:
         raise XrayDataError(f'{path}: multi-frame DICOM ({frames} frames); expected one image')
     if not 1 <= bits <= 16:
         raise XrayDataError(f'{path}: BitsStored {bits} is outside the supported range 1-16')
     _check_side(path, rows, cols, max_side)
-    _decoder_hint(ds, path)
-    arr = apply_modality_lut(ds.pixel_array, ds).astype(np.float64)
+    if is_jpeg12(ds):
+        stored = decode_jpeg12_with_gdcm(path, ds)
+    else:
+        _decoder_hint(ds, path)
+        stored = ds.pixel_array
+    if colour:
+        if stored.shape != (rows, cols, 3):
+            raise XrayDataError(f'{path}: decoded colour array has shape {stored.shape}, '
+                                f'header says {(rows, cols, 3)}')
+        return to_luminance(stored), ds, None
+    arr = apply_modality_lut(stored, ds).astype(np.float64)
     if arr.shape != (rows, cols):
         raise XrayDataError(
             f'{path}: decoded pixel array has shape {arr.shape}, header says {(rows, cols)}')
-    return arr, ds
+    return arr, ds, padding_mask(ds, stored)
 
 
 def _check_side(path: str, height: int, width: int, max_side: int) -> None:
@@ -181,10 +209,15 @@ def _file_window(arr: np.ndarray, ds: pydicom.Dataset) -> np.ndarray | None:
 class LoadXrayFromFile(BaseTransform):
     """Load an X-ray (DICOM, PNG or JPEG) so that bone is bright.
 
-    DICOM: Modality LUT (Rescale Slope/Intercept) -> VOI LUT or window -> MONOCHROME1 inversion,
-    for any BitsStored 1-16 and every transfer syntax pydicom can decode (compressed ones via the
-    pylibjpeg plugins; a missing plugin is named in the error). Multi-frame, colour and
-    non-image objects are rejected. PNG/JPEG: 8- or 16-bit gray, RGB or RGBA (converted to gray).
+    DICOM: Modality LUT (Rescale Slope/Intercept) -> VOI LUT or window -> Presentation LUT
+    (``PresentationLUTShape`` INVERSE, or MONOCHROME1 without that attribute, inverts), for any
+    BitsStored 1-16 and every transfer syntax pydicom can decode (compressed ones via the
+    pylibjpeg plugins; 12-bit lossy JPEG via the optional python-gdcm plugin; a missing plugin is
+    named in the error). Files without the preamble are read when they parse as an image
+    dataset. ``PixelPaddingValue`` pixels are left out of the percentile window's statistics and
+    come out black. Colour films (RGB, YBR_FULL, YBR_FULL_422) become BT.601 luminance with a
+    warning logged once per file. Multi-frame, other colour models and non-image objects are
+    rejected. PNG/JPEG: 8- or 16-bit gray, RGB or RGBA (converted to gray).
 
     **Required Keys:** ``img_path``
 
@@ -205,6 +238,8 @@ class LoadXrayFromFile(BaseTransform):
         to_float32 (bool): Return float32 in [0, 255] instead of uint8. Defaults to False.
         max_side (int): Images with a larger width or height are refused before decoding.
             Defaults to 20000.
+        on_colour (str): ``'luminance'`` converts colour DICOM films to luminance (logging a
+            warning); ``'refuse'`` rejects them as before. Defaults to 'luminance'.
         on_bad_sample (str): ``'raise'`` raises :class:`XrayDataError`; ``'skip'`` logs the
             file once, counts it in ``num_skipped`` and returns ``None`` (MMEngine datasets
             then fetch another index in training). Defaults to 'raise'.
@@ -218,6 +253,7 @@ class LoadXrayFromFile(BaseTransform):
                  channels: int = 3,
                  to_float32: bool = False,
                  max_side: int = 20000,
+                 on_colour: str = 'luminance',
                  on_bad_sample: str = 'raise') -> None:
         if window not in WINDOW_MODES:
             raise ValueError(f'window must be one of {WINDOW_MODES}, got {window!r}')
@@ -228,6 +264,8 @@ class LoadXrayFromFile(BaseTransform):
             raise ValueError(f'percentiles must be (low, high) in [0, 100], got {percentiles}')
         if channels not in (1, 3):
             raise ValueError(f'channels must be 1 or 3, got {channels}')
+        if on_colour not in COLOUR_MODES:
+            raise ValueError(f'on_colour must be one of {COLOUR_MODES}, got {on_colour!r}')
         if on_bad_sample not in ('raise', 'skip'):
             raise ValueError(f"on_bad_sample must be 'raise' or 'skip', got {on_bad_sample!r}")
         self.window = window
@@ -237,9 +275,11 @@ class LoadXrayFromFile(BaseTransform):
         self.channels = channels
         self.to_float32 = to_float32
         self.max_side = max_side
+        self.on_colour = on_colour
         self.on_bad_sample = on_bad_sample
         self.num_skipped = 0
         self._skipped: set[str] = set()
+        self._colour_warned: set[str] = set()
 
     def read(self, path: str) -> np.ndarray:
         """Read ``path`` into a float64 (H, W) array in [0, 1] with bone bright.
@@ -256,10 +296,16 @@ class LoadXrayFromFile(BaseTransform):
         if not osp.isfile(path):
             raise XrayDataError(f'{path}: image file not found')
         if self._is_dicom(path):
-            arr, ds = read_dicom(path, self.max_side)
-            out = self._window(arr, ds)
-            if ds.PhotometricInterpretation == 'MONOCHROME1':
+            arr, ds, padding = read_dicom(path, self.max_side, self.on_colour)
+            if int(ds.get('SamplesPerPixel', 1)) == 3 and path not in self._colour_warned:
+                self._colour_warned.add(path)
+                print_log(f'{path}: colour DICOM ({ds.PhotometricInterpretation}) reduced to '
+                          'luminance', logger='current', level=logging.WARNING)
+            out = self._window(arr, ds, padding=padding)
+            if presentation_inverted(ds):
                 out = 1.0 - out
+            if padding is not None:
+                out[padding] = 0.0
             return out
         raster = read_raster(path, self.max_side)
         return self._window(raster.astype(np.float64), None,
@@ -272,11 +318,21 @@ class LoadXrayFromFile(BaseTransform):
         if suffix in RASTER_SUFFIXES:
             return False
         with open(path, 'rb') as f:  # DICOM Part 10 files carry 'DICM' after a 128-byte preamble
-            return f.read(132)[128:] == b'DICM'
+            if f.read(132)[128:] == b'DICM':
+                return True
+        # No preamble: a raster image if PIL recognises it, else try it as a bare DICOM dataset.
+        try:
+            with Image.open(path):
+                return False
+        except Exception:  # PIL raises many types for what it does not recognise
+            return True
 
     def _window(self, arr: np.ndarray, ds: pydicom.Dataset | None,
-                full_range: float = 0.0) -> np.ndarray:
-        """Map modality values (DICOM) or raw values (``full_range`` for PNG/JPEG) to [0, 1]."""
+                full_range: float = 0.0, padding: np.ndarray | None = None) -> np.ndarray:
+        """Map modality values (DICOM) or raw values (``full_range`` for PNG/JPEG) to [0, 1].
+
+        ``padding`` pixels are left out of the percentile statistics.
+        """
         if self.window == 'fixed':
             half = self.window_width / 2
             return _linear_window(arr, self.window_center - half, self.window_center + half)
@@ -297,6 +353,9 @@ class LoadXrayFromFile(BaseTransform):
                     high = float(apply_modality_lut(np.array([2 ** (bits - 1) - 1]), ds)[0])
                 return _linear_window(arr, min(low, high), max(low, high))
             return _linear_window(arr, 0.0, full_range)
+        if padding is not None and not padding.all():
+            low, high = np.percentile(arr[~padding], self.percentiles)
+            return _linear_window(arr, low, high)
         return _percentile_window(arr, self.percentiles)
 
     def transform(self, results: dict) -> dict | None:
@@ -334,7 +393,7 @@ class LoadXrayFromFile(BaseTransform):
         return (f'{self.__class__.__name__}(window={self.window!r}, '
                 f'percentiles={self.percentiles}, channels={self.channels}, '
                 f'to_float32={self.to_float32}, max_side={self.max_side}, '
-                f'on_bad_sample={self.on_bad_sample!r})')
+                f'on_colour={self.on_colour!r}, on_bad_sample={self.on_bad_sample!r})')
 
 
 def rasterize_boxes(boxes: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
