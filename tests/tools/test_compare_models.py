@@ -37,7 +37,7 @@ def records(tmp_path):
         (cam_dir / 'vis' / 'shoulder').mkdir(parents=True)
         pd.DataFrame(dict(img_id=ids, method='gradcam', target_class=1,
                           roi_area_share=0.2, energy_pointing_game=rng.random(40),
-                          pointing_game=rng.integers(0, 2, 40))).to_csv(
+                          pointing_game=rng.integers(0, 2, 40), iou_otsu=rng.random(40))).to_csv(
                               cam_dir / 'causality.csv', index=False)
         for img_id in ids[:30]:  # like gradcam.py --num-vis 30: not every image has an overlay
             Image.new('RGB', (96, 32), (200, 30, 30)).save(cam_dir / 'vis' / f'{img_id}.png')
@@ -49,13 +49,13 @@ def records(tmp_path):
         random_dir.mkdir(parents=True)
         pd.DataFrame(dict(img_id=ids, method='gradcam', target_class=1, roi_area_share=0.2,
                           energy_pointing_game=0.2 + 0.05 * rng.random(40),
-                          pointing_game=rng.integers(0, 2, 40))).to_csv(
+                          pointing_game=rng.integers(0, 2, 40), iou_otsu=0.1)).to_csv(
                               random_dir / 'causality.csv', index=False)
         paths.setdefault('priors', []).append(prior_dir)
         for prior, level in (('uniform', 0.2), ('centre', 0.3), ('dataset_roi', 0.45)):
             pd.DataFrame(dict(img_id=ids, method=prior, target_class=-1, roi_area_share=0.2,
-                              energy_pointing_game=level, pointing_game=level)).to_csv(
-                                  prior_dir / f'{prior}.csv', index=False)
+                              energy_pointing_game=level, pointing_game=level,
+                              iou_otsu=level)).to_csv(prior_dir / f'{prior}.csv', index=False)
         effects = tmp_path / f'{name}_roi.csv'
         pd.DataFrame(dict(img_id=ids, patient_id=[f'PSEUDO{i // 2:02d}' for i in range(40)],
                           target_class=1, roi_effect=strength + rng.normal(0, 0.3, 40),
@@ -85,7 +85,7 @@ def test_report_tool_writes_every_output(tmp_path, monkeypatch, records, capsys)
     # roi_area_share describes the expert ROI, not the model: reported but not tested.
     assert metrics['CNN']['cam_roi_area_share'] == pytest.approx(0.2)
     assert set(pairwise['metric']) == {'auc', 'accuracy', 'cam_energy_pointing_game',
-                                       'cam_pointing_game'}
+                                       'cam_pointing_game', 'cam_iou_otsu'}
     assert pairwise[['p_value', 'p_holm']].notna().all().all()
     ranking = pd.read_csv(out / 'ranking.csv', index_col=0)
     assert 'lift of energy_pointing_game over its best trivial prior' in ranking['rule'].iloc[0]
@@ -104,7 +104,11 @@ def test_report_tool_writes_every_output(tmp_path, monkeypatch, records, capsys)
     assert 'CNN ranks first of 2 models' in summary and 'survive' in summary
     assert 'its decision depends causally on the roi' in summary.lower()  # CNN: 3 vs 0
     assert 'dataset ROI prior' in summary and 'randomised-weights copy' in summary
-    assert page.count('<details>') == 4  # one collapsible pairwise table per metric
+    # One collapsible pairwise table per metric, and every baseline score (iou_otsu is not a
+    # key score: it shows only there).
+    assert page.count('<details>') == 5 + 1
+    main_table = page[page.index('<h2>Causality against chance'):page.index('<details>')]
+    assert 'energy_pointing_game' in main_table and 'iou_otsu' not in main_table
     assert page.index('<h2>Summary</h2>') < page.index('<table')  # the summary opens it
     assert 'http://' not in page and 'https://' not in page  # self-contained
     for name in expected:  # pseudonymous patient ids stay out of every output
