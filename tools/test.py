@@ -3,6 +3,12 @@
 ``--out preds.csv`` (or ``.json``) writes the per-image prediction records that the analysis
 tools read (docs/conventions.md); ``--out x.pkl`` dumps MMPretrain's raw predictions.
 
+Before any work: the train, val and test datasets must share no image and no patient
+(--allow-overlap runs anyway, recorded), and a validation threshold must belong to the
+checkpoint under test (--threshold VALUE overrides it, recorded). Every output (metrics, preds,
+run_info.json) records the protocol. Data and protocol errors end in one line, exit code 2;
+--debug shows the traceback.
+
 Example:
     python tools/test.py CONFIG work_dirs/x/epoch_10.pth --out work_dirs/x/preds.csv
 """
@@ -19,6 +25,12 @@ from mmengine.runner import Runner
 
 from osteo_mm.utils.cli import UserInputError, cli_main, load_config, require_file
 from osteo_mm.utils.dist import setup_cpu_distributed
+from osteo_mm.utils.protocol import (
+    add_prediction_dump,
+    bind_test_threshold,
+    check_splits,
+    check_test_evaluators,
+)
 from osteo_mm.utils.workers import stop_dataloader_workers
 
 _RECORD_FORMATS = ('.csv', '.json')
@@ -31,6 +43,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--work-dir', help='the dir to save the evaluation metrics')
     parser.add_argument('--out', help='per-image predictions (.csv/.json) or raw results (.pkl)')
     parser.add_argument('--out-metrics', help='also write the metrics as JSON to this file')
+    parser.add_argument('--threshold', type=float,
+                        help='binary decision threshold to use instead of the validation '
+                        'threshold record (recorded in every output)')
+    parser.add_argument('--allow-overlap', action='store_true',
+                        help='test even if train/val/test share images or patients (recorded)')
     parser.add_argument('--show-dir', help='save images with predictions drawn into this dir')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
@@ -54,17 +71,7 @@ def merge_args(cfg, args):
         cfg.default_hooks.visualization.update(enable=True, out_dir=args.show_dir)
     if cfg.test_dataloader.get('num_workers', 0) == 0:
         cfg.test_dataloader.persistent_workers = False
-    if args.out and osp.splitext(args.out)[1].lower() in _RECORD_FORMATS:
-        evaluators = cfg.test_evaluator
-        evaluators = list(evaluators) if isinstance(evaluators, (list, tuple)) else [evaluators]
-        dump = dict(type='DumpXrayPredictions', out_file=args.out)
-        # Record the validation-fixed decision threshold next to the probabilities.
-        for evaluator in evaluators:
-            if evaluator.get('threshold') == 'from_val' and evaluator.get('threshold_file'):
-                dump['threshold_file'] = evaluator['threshold_file']
-        evaluators.append(dump)
-        cfg.test_evaluator = evaluators
-    elif args.out and not args.out.endswith('.pkl'):
+    if args.out and osp.splitext(args.out)[1].lower() not in _RECORD_FORMATS + ('.pkl', ):
         raise UserInputError(f'--out must end with .csv, .json or .pkl: {args.out}')
     return cfg
 
@@ -82,6 +89,12 @@ def _json_value(value):
 def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = merge_args(load_config(args.config, args.cfg_options), args)
+    check_test_evaluators(cfg)
+    protocol = check_splits(cfg, allow_overlap=args.allow_overlap)
+    protocol.update(bind_test_threshold(cfg, args.checkpoint, args.threshold) or {})
+    cfg.protocol = protocol
+    if args.out and osp.splitext(args.out)[1].lower() in _RECORD_FORMATS:
+        add_prediction_dump(cfg, args.out, protocol)
     setup_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     if args.out and args.out.endswith('.pkl'):
@@ -91,8 +104,10 @@ def main(argv=None) -> None:
     finally:
         stop_dataloader_workers(runner)
     if args.out_metrics and runner.rank == 0:
+        out = {k: _json_value(v) for k, v in metrics.items()}
+        out['protocol'] = json.loads(json.dumps(protocol, default=_json_value))
         with open(args.out_metrics, 'w') as f:
-            json.dump({k: _json_value(v) for k, v in metrics.items()}, f, indent=2)
+            json.dump(out, f, indent=2)
 
 
 if __name__ == '__main__':

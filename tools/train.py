@@ -4,6 +4,10 @@ Examples:
     python tools/train.py configs/resnet/resnet18_phantom-shoulder-binary.py
     python tools/train.py CONFIG --work-dir work_dirs/x --resume          # auto-resume
     bash tools/dist_train.sh CONFIG 2                                    # 2 processes
+
+Before any work the protocol guard checks that the train, val and test datasets share no image
+and no patient (--allow-overlap runs anyway and records it in run_info.json). Data and protocol
+errors end in one line and exit code 2; --debug shows the traceback.
 """
 import argparse
 import os
@@ -16,6 +20,7 @@ from mmengine.runner import Runner
 
 from osteo_mm.utils.cli import cli_main, load_config, require_file
 from osteo_mm.utils.dist import setup_cpu_distributed
+from osteo_mm.utils.protocol import check_splits
 from osteo_mm.utils.workers import stop_dataloader_workers
 
 
@@ -31,6 +36,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--no-validate', action='store_true', help='skip validation')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr by the actual / base batch size')
+    parser.add_argument('--allow-overlap', action='store_true',
+                        help='train even if train/val/test share images or patients '
+                        '(recorded in run_info.json)')
     parser.add_argument('--no-pin-memory', action='store_true')
     parser.add_argument('--no-persistent-workers', action='store_true')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -83,6 +91,7 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
     cfg = merge_args(cfg, args)
+    cfg.protocol = check_splits(cfg, allow_overlap=args.allow_overlap)
     setup_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     try:

@@ -10,7 +10,9 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='VisualizationHook', enable=False),
 )
-custom_hooks = [dict(type='RunInfoHook')]
+# RunInfoHook writes run_info.json; WeightsFingerprintHook binds validation thresholds to the
+# weights they were chosen for (osteo_mm.utils.threshold_record).
+custom_hooks = [dict(type='RunInfoHook'), dict(type='WeightsFingerprintHook')]
 
 env_cfg = dict(
     cudnn_benchmark=False,

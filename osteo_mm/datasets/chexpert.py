@@ -24,6 +24,7 @@ from .labels import (
     CHEXPERT_MIXED_ONES,
     UNCERTAINTY_POLICIES,
 )
+from .patients import HOLDOUT_SPLITS, patient_holdout
 
 LABEL_SETS = {'competition': CHEXPERT_COMPETITION, 'all': CHEXPERT_LABELS}
 
@@ -71,6 +72,12 @@ class CheXpertDataset(MultiLabelDataset):
         labels (str): 'competition' (the 5 tasks) or 'all' (14 observations).
             Defaults to 'competition'.
         frontal_only (bool): Keep only ``Frontal`` views. Defaults to False.
+        split (str, optional): 'train' or 'val': the CSV without / with a seeded hold-out of
+            about ``val_fraction`` of its patients (drawn over all rows, before
+            ``frontal_only``), so model selection on ``train.csv`` leaves ``valid.csv`` as an
+            untouched test set; None keeps every row. Defaults to None.
+        val_fraction (float): Fraction of patients held out for 'val'. Defaults to 0.1.
+        split_seed (int): Seed of the hold-out. Defaults to 0.
         **kwargs: Other ``BaseDataset`` arguments (``pipeline``, ``test_mode``, ...).
 
     Examples:
@@ -89,6 +96,9 @@ class CheXpertDataset(MultiLabelDataset):
                  uncertainty: str = 'zeros',
                  labels: str = 'competition',
                  frontal_only: bool = False,
+                 split: str | None = None,
+                 val_fraction: float = 0.1,
+                 split_seed: int = 0,
                  metainfo: dict | None = None,
                  **kwargs) -> None:
         if uncertainty not in UNCERTAINTY_POLICIES:
@@ -96,6 +106,11 @@ class CheXpertDataset(MultiLabelDataset):
                 f'uncertainty must be one of {UNCERTAINTY_POLICIES}, got {uncertainty!r}')
         if labels not in LABEL_SETS:
             raise ValueError(f'labels must be one of {tuple(LABEL_SETS)}, got {labels!r}')
+        if split is not None and split not in HOLDOUT_SPLITS:
+            raise ValueError(f'split must be one of {HOLDOUT_SPLITS} or None, got {split!r}')
+        self.split = split
+        self.val_fraction = val_fraction
+        self.split_seed = split_seed
         self.uncertainty = uncertainty
         self.labels = labels
         self.frontal_only = frontal_only
@@ -134,8 +149,12 @@ class CheXpertDataset(MultiLabelDataset):
         targets = apply_uncertainty(values, names, self.uncertainty)
         view = df['Frontal/Lateral'].str.strip().to_numpy()
         keep = view == 'Frontal' if self.frontal_only else np.ones(len(df), bool)
+        if self.split is not None:
+            held = patient_holdout(patient.to_numpy(), self.val_fraction, self.split_seed, path)
+            keep &= held if self.split == 'val' else ~held
         if not keep.any():
-            raise XrayDataError(f'{path}: empty dataset (frontal_only={self.frontal_only})')
+            raise XrayDataError(f'{path}: empty dataset (frontal_only={self.frontal_only}, '
+                                f'split={self.split!r})')
         img_id = rel.str.replace(r'^[^/]+/', '', regex=True).to_numpy()
         img_path = join_root(self.data_root, rel if self._path_prefix(rel.iat[0])
                              else pd.Series(img_id))
@@ -156,4 +175,4 @@ class CheXpertDataset(MultiLabelDataset):
         """Extra lines of ``repr(dataset)``."""
         return [f'Annotation file: \t{self.ann_file}', f'Root: \t{self.data_root}',
                 f'Uncertainty: \t{self.uncertainty}', f'Labels: \t{self.labels}',
-                f'Frontal only: \t{self.frontal_only}']
+                f'Frontal only: \t{self.frontal_only}', f'Split: \t{self.split}']

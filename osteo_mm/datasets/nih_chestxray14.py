@@ -11,8 +11,11 @@ from mmpretrain.registry import DATASETS
 from .csv_io import fail_duplicates, fail_rows, join_root, positive_indices, read_csv
 from .errors import XrayDataError
 from .labels import NIH_LABELS, NIH_NO_FINDING
+from .patients import HOLDOUT_SPLITS, patient_holdout
 
 SPLIT_FILES = {'trainval': 'train_val_list.txt', 'test': 'test_list.txt'}
+#: ``split=`` values: the official lists, and the patient hold-out of ``train_val_list.txt``.
+SPLITS = tuple(SPLIT_FILES) + HOLDOUT_SPLITS
 #: Leading header names of both Data_Entry releases (the trailing names contain commas).
 ENTRY_HEADER = ('Image Index', 'Finding Labels', 'Follow-up #', 'Patient ID', 'Patient Age',
                 'Patient Gender', 'View Position')
@@ -125,10 +128,15 @@ class NIHChestXray14Dataset(MultiLabelDataset):
         data_root (str): Dataset root.
         ann_file (str): Data_Entry CSV relative to ``data_root``.
             Defaults to 'Data_Entry_2017.csv'.
-        split (str, optional): 'trainval' or 'test' (the official patient-wise lists), or None
-            for every row. Defaults to 'trainval'.
+        split (str, optional): 'trainval' or 'test' (the official patient-wise lists), 'train'
+            or 'val' (``train_val_list.txt`` without / with a seeded hold-out of about
+            ``val_fraction`` of its patients: model selection never sees ``test_list.txt``),
+            or None for every row. Defaults to 'trainval'.
         split_file (str, optional): A custom list of image names (one a line, relative to
-            ``data_root``) used instead of the official list.
+            ``data_root``) used instead of the official list (the hold-out, with 'train'/'val',
+            is then carved from it).
+        val_fraction (float): Fraction of patients held out for 'val'. Defaults to 0.1.
+        split_seed (int): Seed of the hold-out. Defaults to 0.
         bbox_file (str, optional): ``BBox_List_2017.csv`` (relative to ``data_root``); adds
             ``gt_bboxes`` (x1, y1, x2, y2) and ``gt_bbox_labels`` to the images it covers.
         img_dir (str): Image folder relative to ``data_root``. Defaults to 'images'.
@@ -148,20 +156,36 @@ class NIHChestXray14Dataset(MultiLabelDataset):
                  ann_file: str = 'Data_Entry_2017.csv',
                  split: str | None = 'trainval',
                  split_file: str | None = None,
+                 val_fraction: float = 0.1,
+                 split_seed: int = 0,
                  bbox_file: str | None = None,
                  img_dir: str = 'images',
                  **kwargs) -> None:
-        if split is not None and split not in SPLIT_FILES:
-            raise ValueError(f'split must be one of {tuple(SPLIT_FILES)} or None, got {split!r}')
+        if split is not None and split not in SPLITS:
+            raise ValueError(f'split must be one of {SPLITS} or None, got {split!r}')
         self.split = split
         self.split_file = split_file
+        self.val_fraction = val_fraction
+        self.split_seed = split_seed
         self.bbox_file = bbox_file
         self.img_dir = img_dir
         super().__init__(ann_file=ann_file, data_root=data_root, **kwargs)
 
-    def _selected(self, images: pd.Series) -> np.ndarray:
+    def _selected(self, images: pd.Series, patients: pd.Series) -> np.ndarray:
+        """Rows of the split (all rows when no split is asked for)."""
+        listed = self._listed(images)
+        if self.split not in HOLDOUT_SPLITS:
+            return listed
+        held = np.zeros(len(images), dtype=bool)
+        source = osp.join(self.data_root, self.split_file or SPLIT_FILES['trainval'])
+        held[listed] = patient_holdout(patients[listed].to_numpy(), self.val_fraction,
+                                       self.split_seed, source)
+        return held if self.split == 'val' else listed & ~held
+
+    def _listed(self, images: pd.Series) -> np.ndarray:
         """Rows listed in the split file (all rows when no split is asked for)."""
-        list_file = self.split_file or (SPLIT_FILES[self.split] if self.split else None)
+        official = 'trainval' if self.split in HOLDOUT_SPLITS else self.split
+        list_file = self.split_file or (SPLIT_FILES[official] if official else None)
         if list_file is None:
             return np.ones(len(images), dtype=bool)
         list_path = osp.join(self.data_root, list_file)
@@ -188,7 +212,7 @@ class NIHChestXray14Dataset(MultiLabelDataset):
         fail_duplicates(self.ann_file, df['image'], 'image')
         targets = encode_findings(df['findings'], self.ann_file)
         boxes = self._boxes(set(df['image'])) if self.bbox_file else {}
-        keep = np.flatnonzero(self._selected(df['image']))
+        keep = np.flatnonzero(self._selected(df['image'], df['patient_id']))
         if len(keep) == 0:
             raise XrayDataError(f'{self.ann_file}: empty dataset for split {self.split!r}')
         img_path = join_root(osp.join(self.data_root, self.img_dir), df['image'])
@@ -218,4 +242,4 @@ class NIHChestXray14Dataset(MultiLabelDataset):
     def extra_repr(self) -> list[str]:
         """Extra lines of ``repr(dataset)``."""
         return [f'Annotation file: \t{self.ann_file}', f'Root: \t{self.data_root}',
-                f'Split: \t{self.split_file or self.split}', f'Boxes: \t{self.bbox_file}']
+                f'Split: \t{self.split_file or ""} {self.split}', f'Boxes: \t{self.bbox_file}']

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 
 from .errors import XrayDataError
@@ -69,3 +70,44 @@ def assert_disjoint_patients_in_csv(path: str, patient: pd.Series, split: pd.Ser
         assert_disjoint_patients({s: patient[split == s] for s in pd.unique(split)})
     except XrayDataError as err:
         raise XrayDataError(f'{path}: {err}') from err
+
+
+#: Names of the two parts of a patient hold-out (``split=`` of the public chest datasets).
+HOLDOUT_SPLITS = ('train', 'val')
+
+
+def patient_holdout(patient_ids, fraction: float, seed: int, source: str) -> np.ndarray:
+    """Seeded hold-out of about ``fraction`` of the patients (all their images together).
+
+    scikit-learn's ``GroupShuffleSplit`` draws ``ceil(fraction * n_patients)`` patients; the
+    draw depends only on the set of patient ids, the fraction and the seed, so the train and
+    val datasets built from the same file agree and never share a patient.
+
+    Args:
+        patient_ids (array-like): Patient id per image.
+        fraction (float): Fraction of patients held out, in (0, 1).
+        seed (int): Seed of the draw.
+        source (str): The file the ids come from (for messages).
+
+    Returns:
+        np.ndarray: bool per image, True for the held-out (validation) images.
+
+    Raises:
+        XrayDataError: If fewer than two patients or an empty patient id are given.
+    """
+    from sklearn.model_selection import GroupShuffleSplit
+    if not 0 < fraction < 1:
+        raise ValueError(f'val_fraction must lie in (0, 1), got {fraction}')
+    ids = np.asarray(patient_ids, dtype=object)
+    if (ids == '').any():
+        raise XrayDataError(f'{source}: {int((ids == "").sum())} image(s) without a patient id; '
+                            'a patient hold-out needs one for every image')
+    unique, groups = np.unique(ids.astype(str), return_inverse=True)
+    if len(unique) < 2:
+        raise XrayDataError(f'{source}: a patient hold-out needs at least 2 patients, found '
+                            f'{len(unique)}')
+    splitter = GroupShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
+    _, held = next(splitter.split(np.zeros(len(ids)), groups=groups))
+    mask = np.zeros(len(ids), dtype=bool)
+    mask[held] = True
+    return mask

@@ -166,7 +166,8 @@ class Demo:
                 'tools/test.py', config, ckpt, '--work-dir', work,
                 '--out', osp.join(work, 'preds.csv'),
                 '--out-metrics', osp.join(work, 'test_metrics.json'),
-                '--cfg-options'] + _data_options(shoulder, ('test', )))
+                # all three splits: the protocol guard checks they share no patient
+                '--cfg-options'] + _data_options(shoulder))
             self.step(f'gradcam_{name}', [
                 'tools/analysis/gradcam.py', config, ckpt, '--split', 'test',
                 '--out-dir', osp.join(work, 'cam'), '--num-vis', '24',

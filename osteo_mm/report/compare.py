@@ -241,7 +241,8 @@ def compare_models(pred_paths: Sequence[str], out_dir: str,
         tables = _display_tables(metrics, ranking, baselines, effects)
         groups = _pairwise_groups(pairwise)
         notes = _method_notes(models, causality, images_dirs, rows, positive_class,
-                              n_boot, alpha, cam_test, priors, random, effects, ranking)
+                              n_boot, alpha, cam_test, priors, random, effects, ranking,
+                              metrics, pairwise)
         save('markdown', 'report.md', _markdown(summary, tables, groups, notes))
         save('html', 'report.html', _html(summary, tables, groups, notes, pngs))
         bar.update()
@@ -346,12 +347,13 @@ def _summary(models: dict, metrics: pd.DataFrame, pairwise: pd.DataFrame,
 def _display_tables(metrics: pd.DataFrame, ranking: pd.DataFrame, baselines: pd.DataFrame,
                     effects: pd.DataFrame) -> Dict[str, pd.DataFrame]:
     """Human-readable versions of the tables (values with CIs as text), narrow enough to fit."""
-    shown = metrics[['n', 'n_positive', 'threshold']].join(
+    shown = metrics[['n_patients', 'n', 'n_positive', 'threshold']].rename(
+        columns={'n_patients': 'patients', 'n': 'images'}).join(
         format_ci(metrics, ['auc', *BINARY_METRICS]))
     shown.index.name = 'model'
     tables = {'Per-model metrics': shown}
     cam = [c for c in metrics.columns
-           if c.startswith('cam_') and not c.endswith(('_low', '_high', '_n'))]
+           if c.startswith('cam_') and not c.endswith(('_low', '_high', '_n', '_n_skipped'))]
     if cam:
         # Scores as rows, models as columns: as many columns as models, so it fits the page.
         scores = format_ci(metrics, cam).rename(columns=lambda c: c[4:]).T
@@ -403,36 +405,67 @@ def _pairwise_groups(pairwise: pd.DataFrame) -> Dict[str, pd.DataFrame]:
                                               'high': 'd_high'}), ['d'])['d']
     table = pd.DataFrame({
         'model_a': pairwise['model_a'], 'model_b': pairwise['model_b'],
-        'metric': pairwise['metric'], 'difference [CI]': diff, 'n': pairwise['n'],
-        'test': pairwise['test'], 'p': pairwise['p_value'].map(_p_text),
+        'metric': pairwise['metric'], 'difference [CI]': diff,
+        'patients': pairwise['n_patients'], 'images': pairwise['n'], 'test': pairwise['test'],
+        'p': pairwise['p_value'].map(_p_text),
         'p (Holm)': pairwise['p_holm'].map(_p_text)})
     return {metric: group.drop(columns='metric').set_index('model_a')
             for metric, group in table.groupby('metric', sort=False)}
 
 
+def _unit_note(metrics: pd.DataFrame) -> str:
+    """The unit of analysis and the patient/image counts, in words."""
+    unit = metrics['unit'].iloc[0]
+    n_patients, n_images = int(metrics['n_patients'].iloc[0]), int(metrics['n'].iloc[0])
+    if unit == 'image':
+        return (f'Unit of analysis: the image ({n_images} images; the predictions carry no '
+                'patient id, so each image is treated as its own patient).')
+    text = (f'Unit of analysis: the patient ({n_patients} patients, {n_images} images; images '
+            'without a patient id count as their own patient).')
+    if n_patients == n_images:
+        return text + (' Every patient has one image, so the clustered methods below equal '
+                       'their image-level forms (DeLong, McNemar) exactly.')
+    return text + (' Patients hold several images, so every CI and test below treats the '
+                   "patient, not the image, as the independent unit.")
+
+
 def _method_notes(models: dict, causality: Optional[dict], images_dirs: Optional[Sequence[str]],
                   shown_rows: Sequence[int], positive_class: str, n_boot: int,
                   alpha: float, cam_test: str, priors: dict, random: dict,
-                  effects: pd.DataFrame, ranking: pd.DataFrame) -> List[str]:
+                  effects: pd.DataFrame, ranking: pd.DataFrame, metrics: pd.DataFrame,
+                  pairwise: pd.DataFrame) -> List[str]:
     level = f'{100 * (1 - alpha):g} %'
+    cam_name = 'Wilcoxon signed-rank test' if cam_test == 'wilcoxon' else 'paired permutation test'
     notes = [
+        _unit_note(metrics),
         f'Binary task: {positive_class!r} vs rest; score = prob_{positive_class}; decisions at '
         "each model's threshold (the file's threshold column, else 0.5): "
         + ', '.join(f'{n} {m.threshold:g}' for n, m in models.items()) + '.',
-        f'{level} CIs: AUC by DeLong; accuracy, BAC, SEN, SPE and mean causality by percentile '
-        f'bootstrap ({n_boot} resamples of whole patients; images without patient id count '
-        'as their own patient). roi_area_share describes the expert ROI (chance level of the '
-        'pointing game and the energy), not the model; zero_map is the share of all-zero maps. '
-        'Neither is tested or ranked.',
-        'Pairwise p-values (two-sided): DeLong for AUC, McNemar for accuracy (exact binomial '
-        'below 25 discordant pairs), '
-        + ('Wilcoxon signed-rank' if cam_test == 'wilcoxon' else 'paired permutation test')
-        + ' for causality (images where both models have a score); Holm adjustment within each '
-        'metric over all model pairs. DeLong and McNemar treat images as independent; with '
-        'several images per patient the patient-level bootstrap CIs are the safer guide.',
+        f'{level} CIs: AUC by DeLong, clustered by patient when a patient has several images '
+        '(Obuchowski 1997: structural components summed within each patient); accuracy, BAC, '
+        'SEN, SPE, mean causality and the paired differences by percentile bootstrap '
+        f'({n_boot} resamples of whole patients, stratified by whether the patient has a '
+        'positive image). A bootstrap CI is shown as n/a when the statistic was undefined '
+        '(e.g. one class only) in more than 1 % of its resamples; the skipped counts are in '
+        'metrics.csv (*_n_skipped) and pairwise.csv (n_skipped). roi_area_share describes the '
+        'expert ROI (chance level of the pointing game and the energy), not the model; '
+        'zero_map is the share of all-zero maps. Neither is tested or ranked.',
+        'Pairwise p-values (two-sided): AUC by the DeLong test, clustered (Obuchowski 1997) '
+        'when a patient has several images; '
+        'accuracy by McNemar, clustered by patient (Obuchowski 1998) when a patient has '
+        'several images (else exact binomial below 25 discordant pairs, chi-square above); '
+        f'causality by the {cam_name} on per-patient mean scores (images where both models '
+        'have a score); Holm adjustment within each metric over all model pairs.',
         f'Ranking rule: {ranking["rule"].iloc[0]}. Ranks are scale-free: no AUC is ever added '
         'to an overlap score.',
     ]
+    why = [f'{name}: {text}' for name, text in metrics.get('ci_notes', pd.Series()).items()
+           if text]
+    if not pairwise.empty and 'ci_note' in pairwise:
+        why += [f'{r.model_a} - {r.model_b}, {r.metric}: {r.ci_note}'
+                for r in pairwise.itertuples() if r.ci_note]
+    if why:
+        notes.append('Missing CIs (n/a): ' + ' | '.join(why) + '.')
     if priors:
         notes.append(
             'Baselines: ' + ', '.join(PRIOR_NAMES[p] for p in next(iter(priors.values())))

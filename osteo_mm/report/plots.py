@@ -18,7 +18,7 @@ from ..explain.io import id_to_relpath
 from ..explain.visualize import ROI_COLOUR
 from ..stats import bootstrap_ci
 from .records import Predictions
-from .summary import patient_groups
+from .summary import model_groups, model_strata
 
 #: False-positive rates at which ROC bands are computed.
 FPR_GRID = np.linspace(0, 1, 101)
@@ -34,7 +34,7 @@ def _tpr_on_grid(y_true: np.ndarray, score: np.ndarray) -> np.ndarray:
 
 def roc_figure(models: Dict[str, Predictions], aucs: pd.DataFrame, n_boot: int = 500,
                alpha: float = 0.05, seed: int = 0) -> Figure:
-    """ROC curves with pointwise percentile-bootstrap bands (patient-level resampling).
+    """ROC curves with pointwise percentile-bootstrap bands (patients resampled, stratified).
 
     Args:
         models (dict[str, Predictions]): model name -> predictions.
@@ -50,7 +50,8 @@ def roc_figure(models: Dict[str, Predictions], aucs: pd.DataFrame, n_boot: int =
     ax = fig.subplots()
     for name, model in models.items():
         band = bootstrap_ci(_tpr_on_grid, model.y_true, model.score,
-                            groups=patient_groups(model), n_boot=n_boot, alpha=alpha, seed=seed)
+                            groups=model_groups(model), strata=model_strata(model),
+                            n_boot=n_boot, alpha=alpha, seed=seed)
         row = aucs.loc[name]
         label = f"{name}: AUC {row['auc']:.3f} [{row['auc_low']:.3f}, {row['auc_high']:.3f}]"
         fpr, tpr, _ = roc_curve(model.y_true, model.score)

@@ -1,31 +1,50 @@
 """Per-model metrics with CIs, pairwise tests and the combined ranking (pure tables).
 
-Confidence intervals: AUC by DeLong; accuracy, BAC, sensitivity, specificity and mean causality
-by percentile bootstrap that resamples whole patients (images without a patient id count as
-their own patient). Pairwise p-values: DeLong (AUC), McNemar (accuracy at each model's
-threshold), Wilcoxon signed-rank or paired permutation test (causality, images where both
-models have a score); Holm adjustment within each metric over all model pairs.
+One unit of analysis, the patient (images without a patient id count as their own patient):
+
+- AUC CI and AUC-difference test: DeLong, clustered by patient (Obuchowski 1997) when a patient
+  has several images;
+- accuracy difference: McNemar, clustered (Obuchowski 1998) when a patient has several images;
+- causality paired tests (Wilcoxon signed-rank or paired permutation) on per-patient means of
+  the images where both models have a score;
+- accuracy, BAC, sensitivity, specificity, mean causality and the paired differences: percentile
+  bootstrap resampling whole patients, stratified by whether the patient has a positive image;
+  a CI is NaN when more than 1 % of its resamples are undefined (``*_n_skipped`` columns).
+
+With one image per patient the DeLong, McNemar, Wilcoxon and permutation results equal the
+image-level ones exactly. Holm adjustment within each metric over all model pairs.
 """
 import itertools
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
 from ..stats import (
+    BootstrapResult,
     bootstrap_ci,
+    clustered_mcnemar_test,
     delong_auc_ci,
     delong_test,
     holm,
-    mcnemar_test,
+    is_clustered,
+    patient_groups,
+    patient_means,
+    patient_strata,
     permutation_test_paired,
+    threshold_metrics,
+    unit_of_analysis,
     wilcoxon_test,
 )
 from .records import Predictions, RecordError
 
 #: Binary metrics computed at each model's threshold, in table order.
 BINARY_METRICS = ('accuracy', 'bac', 'sensitivity', 'specificity')
+#: The same metrics under their names in :data:`osteo_mm.stats.threshold.THRESHOLD_METRICS`.
+_THRESHOLD_NAMES = ('accuracy', 'balanced_accuracy', 'sensitivity', 'specificity')
+#: Clustered McNemar variant used for the accuracy difference (see ``clustered_mcnemar_test``).
+MCNEMAR_METHOD = 'obuchowski'
 #: Causality columns that describe the expert ROI rather than the model (the ROI's share of
 #: the image is the pointing game's chance level): shown per model, never tested or ranked.
 REFERENCE_SCORES = ('roi_area_share', 'zero_map')
@@ -38,30 +57,34 @@ DEFAULT_RANK_METRIC = 'energy_pointing_game'
 def binary_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     """Accuracy, balanced accuracy, sensitivity and specificity of bool decisions.
 
-    Written with numpy rather than scikit-learn because the bootstrap calls it thousands of
-    times and sklearn's per-call input validation dominates the run time.
+    The shared :func:`osteo_mm.stats.threshold.threshold_metrics` (the same code as the
+    MMEngine metrics'), in :data:`BINARY_METRICS` order.
 
     Args:
         y_true (np.ndarray): bool labels.
         y_pred (np.ndarray): bool decisions.
 
     Returns:
-        np.ndarray: the four values in :data:`BINARY_METRICS` order; all NaN when a class is
-        absent (so the bootstrap skips such resamples).
+        np.ndarray: the four values; sensitivity (specificity) is NaN without positives
+        (negatives), so the bootstrap skips and counts such resamples.
     """
-    n_pos = np.count_nonzero(y_true)
-    n_neg = y_true.size - n_pos
-    if n_pos == 0 or n_neg == 0:
-        return np.full(len(BINARY_METRICS), np.nan)
-    sen = np.count_nonzero(y_true & y_pred) / n_pos
-    spe = np.count_nonzero(~y_true & ~y_pred) / n_neg
-    return np.array([np.mean(y_true == y_pred), (sen + spe) / 2, sen, spe])
+    return threshold_metrics(y_true, y_pred, _THRESHOLD_NAMES)
 
 
-def patient_groups(model: Predictions) -> np.ndarray:
-    """Cluster id per image: the patient id, or the image id where the patient is unknown."""
-    return np.where(model.patient_id == '', 'img:' + model.img_id.astype(object),
-                    'pid:' + model.patient_id.astype(object))
+def model_groups(model: Predictions) -> np.ndarray:
+    """Patient cluster per image of a model's predictions (:func:`stats.patient_groups`)."""
+    return patient_groups(model.patient_id, model.img_id)
+
+
+def model_strata(model: Predictions) -> np.ndarray:
+    """Bootstrap stratum per image: does the image's patient have a positive image."""
+    return patient_strata(model.y_true, model_groups(model))
+
+
+def _note(notes: List[str], what: str, result) -> None:
+    """Collect a bootstrap's reason for a missing CI."""
+    if result.note:
+        notes.append(f'{what}: {result.note}')
 
 
 def model_table(models: Dict[str, Predictions], causality: Optional[Dict[str, pd.DataFrame]],
@@ -76,38 +99,49 @@ def model_table(models: Dict[str, Predictions], causality: Optional[Dict[str, pd
         seed (int): bootstrap seed. Defaults to 0.
 
     Returns:
-        pd.DataFrame: indexed by model; columns ``n``, ``n_positive``, ``threshold``, and
-        ``<metric>``, ``<metric>_low``, ``<metric>_high`` for ``auc``, the binary metrics and
-        ``cam_<score>`` per causality score (plus ``cam_<score>_n``, the images with a score).
+        pd.DataFrame: indexed by model; columns ``n`` (images), ``n_positive``, ``unit``,
+        ``n_patients``, ``n_images``, ``threshold``, and ``<metric>``, ``<metric>_low``,
+        ``<metric>_high`` for ``auc`` (clustered DeLong), the binary metrics (patient bootstrap,
+        ``binary_n_skipped`` undefined resamples) and ``cam_<score>`` per causality score (plus
+        ``cam_<score>_n``, the images with a score, and ``cam_<score>_n_skipped``), and
+        ``ci_notes`` (why a CI is missing; ``''`` when none is).
     """
     rows = {}
     for name, model in models.items():
+        groups, strata = model_groups(model), model_strata(model)
         row = dict(n=model.y_true.size, n_positive=int(model.y_true.sum()),
-                   threshold=model.threshold)
-        auc = delong_auc_ci(model.y_true, model.score, alpha)
+                   **unit_of_analysis(model.patient_id).as_dict(), threshold=model.threshold)
+        notes: List[str] = []
+        auc = delong_auc_ci(model.y_true, model.score, alpha, groups=groups)
         row.update(auc=auc.auc, auc_low=auc.low, auc_high=auc.high)
-        boot = bootstrap_ci(binary_metrics, model.y_true, model.y_pred,
-                            groups=patient_groups(model), n_boot=n_boot, alpha=alpha, seed=seed)
+        boot = bootstrap_ci(binary_metrics, model.y_true, model.y_pred, groups=groups,
+                            strata=strata, n_boot=n_boot, alpha=alpha, seed=seed)
+        _note(notes, 'accuracy, BAC, SEN, SPE', boot)
         for i, metric in enumerate(BINARY_METRICS):
             row.update({metric: boot.estimate[i], f'{metric}_low': boot.low[i],
                         f'{metric}_high': boot.high[i]})
+        row['binary_n_skipped'] = boot.n_skipped
         for column, values in (causality or {}).get(name, pd.DataFrame()).items():
             values = values.reindex(model.img_id)
             has = values.notna().to_numpy()
-            ci = _mean_ci(values.to_numpy()[has], patient_groups(model)[has], n_boot, alpha, seed)
-            row.update({f'cam_{column}': ci[0], f'cam_{column}_low': ci[1],
-                        f'cam_{column}_high': ci[2], f'cam_{column}_n': int(has.sum())})
+            ci = _mean_ci(values.to_numpy()[has], groups[has], strata[has], n_boot, alpha, seed)
+            _note(notes, f'mean {column}', ci)
+            row.update({f'cam_{column}': ci.estimate, f'cam_{column}_low': ci.low,
+                        f'cam_{column}_high': ci.high, f'cam_{column}_n': int(has.sum()),
+                        f'cam_{column}_n_skipped': ci.n_skipped})
+        row['ci_notes'] = '; '.join(notes)
         rows[name] = row
     return pd.DataFrame.from_dict(rows, orient='index')
 
 
-def _mean_ci(values: np.ndarray, groups: np.ndarray, n_boot: int, alpha: float,
-             seed: int) -> Tuple[float, float, float]:
-    """Mean with a patient-level bootstrap CI; NaNs when there are no values."""
+def _mean_ci(values: np.ndarray, groups: np.ndarray, strata: np.ndarray, n_boot: int,
+             alpha: float, seed: int) -> BootstrapResult:
+    """Mean with a stratified patient-level bootstrap CI; NaNs when there are no values."""
     if values.size == 0:
-        return (np.nan, np.nan, np.nan)
-    res = bootstrap_ci(np.mean, values, groups=groups, n_boot=n_boot, alpha=alpha, seed=seed)
-    return (res.estimate, res.low, res.high)
+        nan = float('nan')
+        return BootstrapResult(nan, nan, nan, np.empty(0), 0)
+    return bootstrap_ci(np.mean, values, groups=groups, strata=strata, n_boot=n_boot,
+                        alpha=alpha, seed=seed)
 
 
 def pairwise_table(models: Dict[str, Predictions],
@@ -126,9 +160,15 @@ def pairwise_table(models: Dict[str, Predictions],
             Defaults to ``'wilcoxon'``.
 
     Returns:
-        pd.DataFrame: columns ``model_a, model_b, metric, difference, low, high, n, test,
-        p_value, p_holm``; the AUC difference CI is DeLong's (clipped to [-1, 1]), the others
-        bootstrap. Columns in
+        pd.DataFrame: columns ``model_a, model_b, metric, difference, low, high, n, unit,
+        n_patients, n_images, n_skipped, test, p_value, p_holm``. ``n`` and ``n_images`` count
+        the images compared, ``n_patients`` their patients. The AUC difference and its CI are
+        (clustered) DeLong's (CI clipped to [-1, 1], ``n_skipped`` 0); the accuracy difference
+        is over images with a stratified patient-bootstrap CI; a causality difference is the
+        mean over patients of the per-patient mean difference (the per-image difference when
+        each patient has one image), with a bootstrap CI over patients. ``test`` names the
+        method: ``delong`` / ``delong-obuchowski1997``, ``mcnemar-*``, ``wilcoxon`` /
+        ``permutation`` (on patient means when clustered: ``*-patient-means``). Columns in
         :data:`REFERENCE_SCORES` are not compared.
     """
     if cam_test not in CAUSALITY_TESTS:
@@ -137,28 +177,36 @@ def pairwise_table(models: Dict[str, Predictions],
     z = norm.ppf(1 - alpha / 2)
     for name_a, name_b in itertools.combinations(models, 2):
         a, b = models[name_a], models[name_b]
-        groups = patient_groups(a)
+        groups, strata = model_groups(a), model_strata(a)
+        clustered = is_clustered(groups)
+        unit = unit_of_analysis(a.patient_id)
         pair = dict(model_a=name_a, model_b=name_b)
-        res = delong_test(a.y_true, a.score, b.score)
+        res = delong_test(a.y_true, a.score, b.score, groups=groups)
         half = z * np.sqrt(res.variance)
         rows.append(dict(pair, metric='auc', difference=res.difference,
                          low=max(res.difference - half, -1.0),
                          high=min(res.difference + half, 1.0),
-                         n=a.y_true.size, test='delong', p_value=res.p_value))
-        mc = mcnemar_test(a.y_true, a.y_pred, b.y_pred)
+                         n=a.y_true.size, **unit.as_dict(), n_skipped=0,
+                         test='delong-obuchowski1997' if clustered else 'delong',
+                         p_value=res.p_value))
+        mc = clustered_mcnemar_test(a.y_true, a.y_pred, b.y_pred, groups, MCNEMAR_METHOD)
         ci = bootstrap_ci(_accuracy_difference, a.y_true, a.y_pred, b.y_pred, groups=groups,
-                          n_boot=n_boot, alpha=alpha, seed=seed)
+                          strata=strata, n_boot=n_boot, alpha=alpha, seed=seed)
         rows.append(dict(pair, metric='accuracy', difference=mc.difference, low=ci.low,
-                         high=ci.high, n=mc.n, test=mc.method, p_value=mc.p_value))
+                         high=ci.high, n=a.y_true.size, **unit.as_dict(),
+                         n_skipped=ci.n_skipped, test=mc.method, p_value=mc.p_value,
+                         ci_note=ci.note))
         if causality:
             for column in causality[name_a].columns.difference(REFERENCE_SCORES, sort=False):
                 va = causality[name_a][column].reindex(a.img_id).to_numpy()
                 vb = causality[name_b][column].reindex(a.img_id).to_numpy()
                 both = np.isfinite(va) & np.isfinite(vb)
                 rows.append(dict(pair, metric=f'cam_{column}',
-                                 **_paired_score_row(va[both], vb[both], groups[both], cam_test,
-                                                     n_boot, alpha, seed)))
+                                 **_paired_score_row(va[both], vb[both], groups[both],
+                                                     strata[both], a.patient_id[both],
+                                                     cam_test, n_boot, alpha, seed)))
     table = pd.DataFrame(rows)
+    table['ci_note'] = table['ci_note'].fillna('') if 'ci_note' in table else ''
     table['p_holm'] = np.nan
     for _, index in table.groupby('metric').groups.items():
         table.loc[index, 'p_holm'] = holm(table.loc[index, 'p_value'])
@@ -173,23 +221,34 @@ def _mean_difference(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean(a - b))
 
 
-def _paired_score_row(a: np.ndarray, b: np.ndarray, groups: np.ndarray, cam_test: str,
-                      n_boot: int, alpha: float, seed: int) -> dict:
-    """Paired test and bootstrap CI of the mean paired difference (NaN row if no pairs)."""
+def _paired_score_row(a: np.ndarray, b: np.ndarray, groups: np.ndarray, strata: np.ndarray,
+                      patient_ids: np.ndarray, cam_test: str, n_boot: int, alpha: float,
+                      seed: int) -> dict:
+    """Paired test and bootstrap CI of the mean paired difference, per patient.
+
+    Each model's scores are first averaged within each patient (identity when every patient
+    has one image), so every patient counts once in the test and the CI.
+    """
+    unit = unit_of_analysis(patient_ids)
     if a.size == 0:
-        return dict(difference=np.nan, low=np.nan, high=np.nan, n=0, test=cam_test,
-                    p_value=np.nan)
-    test = (wilcoxon_test(a, b) if cam_test == 'wilcoxon'
-            else permutation_test_paired(a, b, seed=seed))
-    ci = bootstrap_ci(_mean_difference, a, b, groups=groups, n_boot=n_boot, alpha=alpha,
+        return dict(difference=np.nan, low=np.nan, high=np.nan, n=0, **unit.as_dict(),
+                    n_skipped=0, test=cam_test, p_value=np.nan, ci_note='')
+    clustered = is_clustered(groups)
+    means, _ = patient_means(np.stack([a, b, strata], axis=1), groups)
+    pa, pb, pstrata = means[:, 0], means[:, 1], means[:, 2]
+    test = (wilcoxon_test(pa, pb) if cam_test == 'wilcoxon'
+            else permutation_test_paired(pa, pb, seed=seed))
+    ci = bootstrap_ci(_mean_difference, pa, pb, strata=pstrata, n_boot=n_boot, alpha=alpha,
                       seed=seed)
-    return dict(difference=test.difference, low=ci.low, high=ci.high, n=test.n,
-                test=test.method, p_value=test.p_value)
+    return dict(difference=test.difference, low=ci.low, high=ci.high, n=int(a.size),
+                **unit.as_dict(), n_skipped=ci.n_skipped,
+                test=f'{test.method}-patient-means' if clustered else test.method,
+                p_value=test.p_value, ci_note=ci.note)
 
 
 def _cam_columns(table: pd.DataFrame) -> List[str]:
     return [c[4:] for c in table.columns
-            if c.startswith('cam_') and not c.endswith(('_low', '_high', '_n'))
+            if c.startswith('cam_') and not c.endswith(('_low', '_high', '_n', '_n_skipped'))
             and c[4:] not in REFERENCE_SCORES]
 
 

@@ -3,14 +3,20 @@
 ``scipy.stats.bootstrap`` resamples observations independently; it cannot resample whole
 patients (clusters), keep class strata fixed, or skip resamples where the metric is undefined
 (e.g. an AUC on a resample with one class). Those three needs are why the loop is written here.
+
+Honesty rules: skipped resamples are counted (``n_skipped``); when more than
+:data:`MAX_SKIP_FRACTION` of them are undefined the CI would be conditional on the resamples that
+happened to be defined, so it is NaN and ``BootstrapResult.note`` says why.
 """
 import warnings
 from typing import Callable, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
 
-#: Fraction of skipped (non-finite) resamples above which :func:`bootstrap_ci` warns.
-SKIP_WARN_FRACTION = 0.1
+from .clusters import cluster_codes
+
+#: Fraction of undefined (non-finite) resamples above which the CI is NaN.
+MAX_SKIP_FRACTION = 0.01
 
 
 class BootstrapResult(NamedTuple):
@@ -25,6 +31,8 @@ class BootstrapResult(NamedTuple):
         high (float | np.ndarray): upper percentile-CI bound.
         samples (np.ndarray): the finite bootstrap replicates, shape (n_valid, *statistic shape).
         n_skipped (int): resamples skipped because the statistic was not finite.
+        note (str): ``''``, or why the bounds are NaN (too many undefined resamples, or none
+            defined).
     """
 
     estimate: Union[float, np.ndarray]
@@ -32,6 +40,7 @@ class BootstrapResult(NamedTuple):
     high: Union[float, np.ndarray]
     samples: np.ndarray
     n_skipped: int
+    note: str = ''
 
 
 def _cluster_layout(groups: np.ndarray, strata: Optional[np.ndarray]) -> tuple:
@@ -41,7 +50,12 @@ def _cluster_layout(groups: np.ndarray, strata: Optional[np.ndarray]) -> tuple:
         tuple: ``order`` (observation indices sorted by cluster), ``starts`` and ``counts``
         (slice of ``order`` for each cluster) and ``cluster_stratum`` (stratum code per cluster).
     """
-    _, cluster_of, counts = np.unique(groups, return_inverse=True, return_counts=True)
+    cluster_of = cluster_codes(groups)
+    counts = np.bincount(cluster_of)
+    if counts.size == cluster_of.size:
+        # One observation per cluster: resample observations in their own order, so the result
+        # equals the unclustered bootstrap (groups=None) with the same seed exactly.
+        cluster_of = np.arange(cluster_of.size)
     order = np.argsort(cluster_of, kind='stable')
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     if strata is None:
@@ -76,15 +90,19 @@ def bootstrap_ci(statistic: Callable[..., Union[float, np.ndarray]],
                  strata: Optional[Sequence] = None,
                  n_boot: int = 2000,
                  alpha: float = 0.05,
-                 seed: int = 0) -> BootstrapResult:
+                 seed: int = 0,
+                 max_skip_fraction: float = MAX_SKIP_FRACTION) -> BootstrapResult:
     """Percentile bootstrap confidence interval of ``statistic(*arrays)``.
 
     All arrays are resampled with the *same* indices (paired bootstrap), so a statistic of two
     models' outputs on the same images, e.g. ``auc(y, p_a) - auc(y, p_b)``, gets a CI for the
     difference. With ``groups`` (patient ids) whole patients are drawn with replacement, keeping
-    every image of a drawn patient; with ``strata`` (e.g. the label) each stratum is resampled
-    separately so its size stays fixed. Resamples where the statistic is NaN or infinite are
-    skipped and counted; a warning is issued when more than 10 % are skipped.
+    every image of a drawn patient; with ``strata`` (e.g. the label, or with ``groups``
+    :func:`~osteo_mm.stats.clusters.patient_strata`) each stratum is resampled separately so its
+    size stays fixed. Resamples where the statistic is NaN or infinite are skipped and counted;
+    when more than ``max_skip_fraction`` of them are skipped the bounds are NaN, with a warning
+    and the reason in ``note``. With one observation per group the result equals the
+    unclustered bootstrap exactly.
 
     ``statistic`` may also return a fixed-shape array (e.g. accuracy, sensitivity and specificity
     at once, or a ROC curve on a grid); a resample is then skipped when any element is not finite.
@@ -99,10 +117,13 @@ def bootstrap_ci(statistic: Callable[..., Union[float, np.ndarray]],
         n_boot (int): number of bootstrap resamples. Defaults to 2000.
         alpha (float): 1 - confidence level. Defaults to 0.05 (95 % CI).
         seed (int): seed of ``numpy.random.default_rng``. Defaults to 0.
+        max_skip_fraction (float): largest fraction of undefined resamples for which a CI is
+            still given. Defaults to :data:`MAX_SKIP_FRACTION` (1 %).
 
     Returns:
-        BootstrapResult: estimate on the full data, CI bounds, finite replicates and skip count.
-        Bounds are NaN (with a warning) when no resample gives a finite value.
+        BootstrapResult: estimate on the full data, CI bounds, finite replicates, skip count and
+        a note. Bounds are NaN (with a warning and a note) when more than
+        ``max_skip_fraction`` of the resamples are undefined.
 
     Raises:
         ValueError: no arrays, empty or length-mismatched arrays/groups/strata, a group spanning
@@ -144,13 +165,15 @@ def bootstrap_ci(statistic: Callable[..., Union[float, np.ndarray]],
     finite = np.isfinite(replicates.reshape(n_boot, -1)).all(axis=1)
     n_skipped = int(n_boot - finite.sum())
     samples = replicates[finite]
-    if n_skipped > SKIP_WARN_FRACTION * n_boot:
-        warnings.warn(f'bootstrap_ci skipped {n_skipped}/{n_boot} resamples with a non-finite '
-                      'statistic (e.g. a single class); consider strata=labels', stacklevel=2)
-    if len(samples):
-        low, high = np.percentile(samples, [50 * alpha, 100 - 50 * alpha], axis=0)
-    else:
+    note = ''
+    if n_skipped > max_skip_fraction * n_boot or not len(samples):
+        note = (f'CI not given: the statistic was undefined (e.g. one class only) in '
+                f'{n_skipped} of {n_boot} resamples, more than {100 * max_skip_fraction:g} %')
+        warnings.warn(f'bootstrap_ci: {note}', stacklevel=2)
         low = high = np.full(estimate.shape, np.nan)
+    else:
+        low, high = np.percentile(samples, [50 * alpha, 100 - 50 * alpha], axis=0)
     if estimate.ndim == 0:
-        return BootstrapResult(float(estimate), float(low), float(high), samples, n_skipped)
-    return BootstrapResult(estimate, low, high, samples, n_skipped)
+        return BootstrapResult(float(estimate), float(low), float(high), samples, n_skipped,
+                               note)
+    return BootstrapResult(estimate, low, high, samples, n_skipped, note)

@@ -1,8 +1,9 @@
 """Helpers shared by the command-line tools: config loading and one-line user errors."""
 import functools
 import os.path as osp
+import re
 import sys
-from typing import Callable, Optional
+from typing import Callable, List, Optional
 
 from mmengine.config import Config
 
@@ -49,15 +50,63 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     return cfg
 
 
+def _expected_errors() -> tuple:
+    """Errors that mean bad input (path, config, data, protocol), not a bug."""
+    from osteo_mm.datasets.errors import XrayDataError
+
+    from .protocol import ProtocolError
+    from .threshold_record import ThresholdMismatchError
+    return (UserInputError, UnsafeCheckpointError, FileNotFoundError, XrayDataError,
+            ProtocolError, ThresholdMismatchError)
+
+
+def one_line(err: BaseException) -> str:
+    """The message of an expected error as one line.
+
+    An error re-raised from a DataLoader worker carries the worker's traceback in its message;
+    its last line (``Type: message``) is kept, without the type. The prefix MMEngine's registry
+    adds to errors raised while building an object is dropped.
+
+    Args:
+        err (BaseException): The error.
+
+    Returns:
+        str: One line.
+    """
+    text = str(err).strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if 'Traceback (most recent call last)' in text and lines:
+        last = lines[-1]
+        head, sep, rest = last.partition(': ')
+        text = rest if sep and head.replace('.', '').replace('_', '').isalnum() else last
+    else:
+        text = ' '.join(lines)
+    # MMEngine's registry prefixes "class `X` in module/path.py: " to errors raised by __init__.
+    return re.sub(r'^class `\w+` in \S+: ', '', text)
+
+
 def cli_main(main: Callable[[], None]) -> Callable[[], None]:
-    """Decorate a tool's ``main`` so expected user errors print ``error: ...`` and exit 2."""
+    """Decorate a tool's ``main``: expected errors end in one line ``error: ...`` and exit 2.
+
+    Expected errors are bad paths, configs, checkpoints, data files (:class:`XrayDataError`,
+    also when raised while the Runner builds its datasets or in a DataLoader worker), protocol
+    violations and threshold/checkpoint mismatches. ``--debug`` anywhere on the command line
+    (removed before the tool parses its arguments) shows the full traceback instead.
+    """
 
     @functools.wraps(main)
-    def wrapper() -> None:
+    def wrapper(argv: Optional[List[str]] = None) -> None:
+        args = list(sys.argv[1:] if argv is None else argv)
+        debug = '--debug' in args
+        args = [a for a in args if a != '--debug']
+        if argv is None:
+            sys.argv[1:] = args
         try:
-            main()
-        except (UserInputError, UnsafeCheckpointError, FileNotFoundError) as err:
-            print(f'error: {err}', file=sys.stderr)
+            main() if argv is None else main(args)
+        except _expected_errors() as err:
+            if debug:
+                raise
+            print(f'error: {one_line(err)}', file=sys.stderr)
             sys.exit(2)
 
     return wrapper

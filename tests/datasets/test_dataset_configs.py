@@ -47,7 +47,7 @@ def test_shoulder_configs_pack_image_and_roi(tmp_path, name, classes):
 def test_nih_config_packs_multilabel_targets_and_expert_boxes(tmp_path):
     root = nih_root(tmp_path)
     write_images(tmp_path / 'images', ['00000002_000.png', '00000003_000.png'])
-    sample = build('nih_cxr14', 'val_dataloader', root)[1]
+    sample = build('nih_cxr14', 'test_dataloader', root)[1]
     ds = sample['data_samples']
     assert ds.gt_score.shape == (14, ) and ds.gt_score[[0, 13]].tolist() == [1, 1]
     assert ds.has_roi and ds.roi_mask.dtype == torch.uint8
@@ -58,8 +58,51 @@ def test_chexpert_config_uses_frontal_views(tmp_path):
     write_images(tmp_path, ['train/patient00001/study1/view1_frontal.jpg',
                             'train/patient00002/study2/view1_frontal.jpg'])
     (tmp_path / 'valid.csv').write_text((tmp_path / 'train.csv').read_text())
-    ds = build('chexpert', 'val_dataloader', root)
+    ds = build('chexpert', 'test_dataloader', root)
     assert len(ds) == 2 and ds[1]['inputs'].shape == (3, 224, 224)
+
+
+def _patients(ds):
+    return {ds.get_data_info(i)['patient_id'] for i in range(len(ds))}
+
+
+def test_nih_config_validates_on_a_patient_holdout_and_tests_on_test_list_only(tmp_path):
+    # 40 patients with 1-3 images; the official lists put 30 in train_val, 10 in test.
+    rows, trainval, test = [], [], []
+    for p in range(1, 41):
+        for k in range(1 + p % 3):
+            name = f'{p:08d}_{k:03d}.png'
+            rows.append(f'{name},No Finding,{k},{p},050Y,F,PA,1,1,0.1,0.1')
+            (trainval if p <= 30 else test).append(name)
+    root = nih_root(tmp_path, rows=rows)
+    (tmp_path / 'train_val_list.txt').write_text('\n'.join(trainval) + '\n')
+    (tmp_path / 'test_list.txt').write_text('\n'.join(test) + '\n')
+    train, val, test_ds = (build('nih_cxr14', f'{s}_dataloader', root, bbox_file=None)
+                           for s in ('train', 'val', 'test'))
+    tr, va, te = _patients(train), _patients(val), _patients(test_ds)
+    assert not (tr & va) and not (tr & te) and not (va & te)
+    assert len(va) == 3 and tr | va == {str(p) for p in range(1, 31)}  # 10 % of 30 patients
+    assert te == {str(p) for p in range(31, 41)} and len(test_ds) == len(test)
+    assert len(train) + len(val) == len(trainval)
+    again = build('nih_cxr14', 'val_dataloader', root)
+    assert _patients(again) == va  # seeded: train and val always agree
+    assert _patients(build('nih_cxr14', 'val_dataloader', root, split_seed=1)) != va
+
+
+def test_chexpert_config_validates_on_train_csv_patients_and_tests_on_valid_csv(tmp_path):
+    from test_public_datasets import CHEX_HEADER
+    rows = [f'CheXpert-v1.0-small/train/patient{p:05d}/study{k}/view1_frontal.jpg,F,50,Frontal,'
+            'AP,1.0,,,,,,,,,,,,,' for p in range(1, 21) for k in range(1, 3)]
+    (tmp_path / 'train.csv').write_text('\n'.join([CHEX_HEADER] + rows) + '\n')
+    (tmp_path / 'valid.csv').write_text('\n'.join([CHEX_HEADER] + [
+        r.replace('/train/', '/valid/').replace('patient000', 'patient640') for r in rows[:6]])
+        + '\n')
+    train, val, test = (build('chexpert', f'{s}_dataloader', str(tmp_path))
+                        for s in ('train', 'val', 'test'))
+    tr, va, te = _patients(train), _patients(val), _patients(test)
+    assert not (tr & va) and not (tr & te) and not (va & te)
+    assert len(va) == 2 and len(tr) == 18 and len(test) == 6
+    assert all(test.get_data_info(i)['img_id'].startswith('valid/') for i in range(6))
 
 
 def test_unlabeled_config_skips_unreadable_files(tmp_path):

@@ -207,3 +207,73 @@ def test_binary_metric_rejects_multiclass_scores():
     sample.set_metainfo(dict(img_id='who3.png'))
     with pytest.raises(ValueError, match="'who3.png'.*got 3"):
         BinaryDiagnosticMetric().process(None, [sample.to_dict()])
+
+
+def run_binary(scores, labels, patients, **cfg):
+    metric = BinaryDiagnosticMetric(**{'threshold': 0.5, 'n_boot': 100, **cfg})
+    metric.process(None, binary_samples(scores, labels, patients))
+    return metric.evaluate(len(labels))
+
+
+def test_metric_states_unit_patients_images_and_skips_per_ci():
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 2, 60)
+    scores = np.clip(0.3 * labels + rng.random(60) * 0.7, 0, 1)
+    out = run_binary(scores, labels, [f'p{i // 3}' for i in range(60)], n_boot=40)
+    assert (out['binary/unit'], out['binary/n_patients'], out['binary/n_images']) == (
+        'patient', 20, 60)
+    assert out['binary/roc_auc_ci_n_skipped'] == 0
+    assert 'binary/ppv@0.5_ci_n_skipped' in out
+    no_ids = run_binary(scores, labels, None, n_boot=0)
+    assert (no_ids['binary/unit'], no_ids['binary/n_patients']) == ('image', 60)
+
+
+def test_one_image_per_patient_equals_the_image_level_result_exactly():
+    rng = np.random.default_rng(4)
+    labels = rng.integers(0, 2, 50)
+    scores = np.clip(0.3 * labels + rng.random(50) * 0.7, 0, 1)
+    with_ids = run_binary(scores, labels, [f'p{i}' for i in range(50)], n_boot=40)
+    without = run_binary(scores, labels, None, n_boot=40)
+    without['binary/unit'] = 'patient'
+    assert with_ids == without
+
+
+def test_rare_positives_resampled_within_strata_no_skipped_resample():
+    # 2 of 40 patients (2 images each) have the disease. An unstratified patient bootstrap
+    # misses both positive patients in ~10 % of resamples; the stratified one never does.
+    patients = [f'p{i // 2}' for i in range(80)]
+    labels = np.array([1 if i < 4 else 0 for i in range(80)])
+    scores = np.linspace(0, 1, 80)[::-1].copy()
+    out = run_binary(scores, labels, patients)
+    assert out['binary/roc_auc_ci_n_skipped'] == 0
+    assert np.isfinite(out['binary/roc_auc_ci_low'])
+    from osteo_mm.evaluation.metrics.diagnostic import binary_auc
+    from osteo_mm.stats import bootstrap_ci, patient_groups
+    with pytest.warns(UserWarning, match='CI not given'):
+        unstratified = bootstrap_ci(lambda y, s: binary_auc(y, s, warn=False), labels, scores,
+                                    groups=patient_groups(patients), n_boot=200)
+    assert unstratified.n_skipped > 2 and np.isnan(unstratified.low)
+
+
+def test_ci_is_nan_and_says_why_when_over_one_percent_undefined():
+    # One positive call in 60 images: PPV is undefined whenever that image is not drawn.
+    rng = np.random.default_rng(5)
+    labels = rng.integers(0, 2, 60)
+    scores = np.full(60, 0.1)
+    scores[0] = 0.9
+    with pytest.warns(UserWarning, match=r'ppv@0.5: CI not given: .* in \d+ of 100 resamples'):
+        out = run_binary(scores, labels, [f'p{i}' for i in range(60)])
+    assert out['binary/ppv@0.5_ci_n_skipped'] > 2
+    assert np.isnan(out['binary/ppv@0.5_ci_low']) and np.isnan(out['binary/ppv@0.5_ci_high'])
+    assert np.isfinite(out['binary/ppv@0.5'])
+    assert np.isfinite(out['binary/sensitivity@0.5_ci_low'])
+
+
+def test_threshold_metrics_have_one_implementation_shared_with_the_report():
+    from osteo_mm.evaluation.metrics import diagnostic
+    from osteo_mm.report import summary
+    from osteo_mm.stats import clusters, threshold
+    assert diagnostic.THRESHOLD_METRICS is threshold.THRESHOLD_METRICS
+    assert diagnostic.confusion_counts is threshold.confusion_counts
+    assert diagnostic.patient_groups is clusters.patient_groups
+    assert summary.patient_groups is clusters.patient_groups

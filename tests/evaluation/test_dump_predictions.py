@@ -3,11 +3,13 @@ import json
 import pandas as pd
 import pytest
 import torch
+from mmengine.logging import MessageHub
 from mmpretrain.registry import METRICS
 from mmpretrain.structures import DataSample
 
 import osteo_mm  # noqa: F401
 from osteo_mm.datasets.labels import BINARY_CLASSES
+from osteo_mm.utils.threshold_record import append_record
 
 
 def sample(img_id, patient_id, label, probs):
@@ -66,6 +68,7 @@ def test_multilabel_sample_without_gt_score_is_an_error(tmp_path):
 
 
 def test_threshold_column_from_the_validation_file(tmp_path):
+    MessageHub.get_instance(f'dump-{tmp_path.name}')  # current hub: no weights from other tests
     threshold_file = tmp_path / 'youden_threshold.json'
     threshold_file.write_text(json.dumps({'threshold': 0.37}))
     out = tmp_path / 'preds.csv'
@@ -81,3 +84,32 @@ def test_threshold_column_from_the_validation_file(tmp_path):
     missing.process(None, [sample('a.png', 'P1', 1, [0.6, 0.4])])
     with pytest.raises(FileNotFoundError, match='threshold file not found'):
         missing.evaluate(1)
+
+
+def test_pred_label_is_the_call_at_the_row_threshold(tmp_path):
+    """The arg-max (0.5) and the threshold disagree for the middle images: the rows follow the
+    threshold, and say where it came from."""
+    MessageHub.get_instance(f'dump-{tmp_path.name}')
+    append_record(str(tmp_path / 'thr.json'), dict(threshold=0.3, weights_sha256=None))
+    probs = [0.1, 0.3, 0.45, 0.5, 0.9]
+    rows = {}
+    for name, extra in (('val', dict(threshold_file=str(tmp_path / 'thr.json'))),
+                        ('override', dict(threshold=0.5, extra_columns=dict(split_overlap='none'))),
+                        ('none', {})):
+        out = tmp_path / f'{name}.csv'
+        metric = METRICS.build(dict(type='DumpXrayPredictions', out_file=str(out), **extra))
+        metric.dataset_meta = dict(classes=BINARY_CLASSES)
+        metric.process(None, [sample(f'{i}.png', f'P{i}', 1, [1 - p, p])
+                              for i, p in enumerate(probs)])
+        metric.evaluate(len(probs))
+        rows[name] = pd.read_csv(out)
+    val = rows['val']
+    assert val['pred_label'].tolist() == [0, 1, 1, 1, 1]
+    assert val['pred_score'].tolist() == pytest.approx([0.9, 0.3, 0.45, 0.5, 0.9])
+    assert (val['threshold'] == 0.3).all() and (val['threshold_source'] == 'validation').all()
+    override = rows['override']
+    assert override['pred_label'].tolist() == [0, 0, 0, 1, 1]  # 0.5 >= 0.5 is positive
+    assert (override['threshold_source'] == 'override').all()
+    assert (override['split_overlap'] == 'none').all()
+    assert rows['none']['pred_label'].tolist() == [0, 0, 0, 0, 1]  # arg-max, first on ties
+    assert 'threshold' not in rows['none']

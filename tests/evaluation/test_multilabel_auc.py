@@ -57,3 +57,39 @@ def test_metric_in_evaluator_with_gt_score_and_patient_bootstrap():
     assert out['multilabel/mean_auc_ci_low'] < out['multilabel/mean_auc'] < out[
         'multilabel/mean_auc_ci_high']
     assert out['multilabel/auc/y_ci_low'] <= out['multilabel/auc/y']
+
+
+def test_bootstrap_mean_auc_is_over_a_fixed_label_set():
+    from osteo_mm.evaluation.metrics.multilabel import _fixed_mean_auc
+    scores = np.array([[0.9, 0.2], [0.1, 0.7], [0.8, 0.4], [0.3, 0.1]])
+    targets = np.array([[1, 0], [0, 0], [1, 0], [0, 0]])  # label 1 undefined in this resample
+    assert _fixed_mean_auc(scores, targets, [0]) == 1.0
+    assert np.isnan(_fixed_mean_auc(scores, targets, [0, 1]))  # never averaged over fewer
+
+
+def test_rare_labels_skip_resamples_and_nan_ci_with_reason():
+    # Labels 'b' and 'c' each have one positive patient (2 images): resamples without one of
+    # them are skipped and counted; stratification keeps only the rarest label present.
+    rng = np.random.default_rng(2)
+    n = 60
+    targets = np.zeros((n, 3), dtype=int)
+    targets[:, 0] = rng.integers(0, 2, n)
+    targets[:2, 1] = 1
+    targets[2:4, 2] = 1
+    scores = rng.random((n, 3))
+    samples = []
+    for i in range(n):
+        sample = DataSample().set_gt_score(torch.tensor(targets[i], dtype=torch.float32))
+        sample.set_pred_score(torch.tensor(scores[i], dtype=torch.float32))
+        sample.set_metainfo(dict(patient_id=f'p{i // 2}'))
+        samples.append(sample.to_dict())
+    metric = METRICS.build(dict(type='MultiLabelAUCMetric', n_boot=100))
+    metric.dataset_meta = dict(classes=['a', 'b', 'c'])
+    metric.process(None, samples)
+    with pytest.warns(UserWarning, match='mean_auc: CI not given'):
+        out = metric.evaluate(n)
+    assert out['multilabel/mean_auc_n_labels'] == 3
+    assert out['multilabel/mean_auc_ci_n_skipped'] > 2
+    assert np.isnan(out['multilabel/mean_auc_ci_low'])
+    assert (out['multilabel/unit'], out['multilabel/n_patients'],
+            out['multilabel/n_images']) == ('patient', 30, 60)

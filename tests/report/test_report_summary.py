@@ -5,7 +5,15 @@ from sklearn.metrics import balanced_accuracy_score, recall_score, roc_auc_score
 
 from osteo_mm.report.records import Predictions, RecordError
 from osteo_mm.report.summary import model_table, pairwise_table, ranking_table
-from osteo_mm.stats import delong_test, holm, mcnemar_test, wilcoxon_test
+from osteo_mm.stats import (
+    clustered_mcnemar_test,
+    delong_auc_ci,
+    delong_test,
+    holm,
+    mcnemar_test,
+    permutation_test_paired,
+    wilcoxon_test,
+)
 
 
 def make_model(y, score, threshold=0.5, patients=None):
@@ -42,6 +50,11 @@ def test_model_table_matches_sklearn(three_models):
         assert row['auc_low'] < row['auc'] < row['auc_high']
         assert row['accuracy_low'] <= row['accuracy'] <= row['accuracy_high']
         assert row['cam_energy'] == pytest.approx(cams[name]['energy'].mean())
+        # 40 patients x 2 images: the AUC CI is the clustered DeLong one.
+        assert (row['unit'], row['n_patients'], row['n_images']) == ('patient', 40, 80)
+        ci = delong_auc_ci(m.y_true, m.score, groups=m.patient_id)
+        assert (row['auc_low'], row['auc_high']) == pytest.approx((ci.low, ci.high))
+        assert row['binary_n_skipped'] == 0 and row['ci_notes'] == ''
     assert table.loc['B', 'cam_energy_n'] == 75 and table.loc['A', 'cam_energy_n'] == 80
 
 
@@ -51,14 +64,23 @@ def test_pairwise_uses_the_named_tests_and_holm_per_metric(three_models):
     assert len(table) == 3 * 3  # 3 pairs x (auc, accuracy, cam_energy)
     a, b = models['A'], models['B']
     row = table[(table.model_a == 'A') & (table.model_b == 'B')].set_index('metric')
-    assert row.loc['auc', 'p_value'] == pytest.approx(delong_test(a.y_true, a.score,
-                                                                  b.score).p_value)
-    assert row.loc['accuracy', 'p_value'] == pytest.approx(
-        mcnemar_test(a.y_true, a.y_pred, b.y_pred).p_value)
+    # Two images per patient: every test is the patient-clustered one.
+    assert row.loc['auc', 'p_value'] == pytest.approx(delong_test(
+        a.y_true, a.score, b.score, groups=a.patient_id).p_value)
+    assert row.loc['auc', 'test'] == 'delong-obuchowski1997'
+    mc = clustered_mcnemar_test(a.y_true, a.y_pred, b.y_pred, a.patient_id)
+    assert row.loc['accuracy', 'p_value'] == pytest.approx(mc.p_value)
+    assert row.loc['accuracy', 'test'] == 'mcnemar-obuchowski1998'
     both = cams['B']['energy'].notna().to_numpy()
-    ref = wilcoxon_test(cams['A']['energy'][both], cams['B']['energy'][both])
+    # Wilcoxon on per-patient means of the images where both models have a score.
+    frame = pd.DataFrame({'pid': a.patient_id[both], 'a': cams['A']['energy'][both].to_numpy(),
+                          'b': cams['B']['energy'][both].to_numpy()})
+    means = frame.groupby('pid', sort=False).mean()
+    ref = wilcoxon_test(means['a'], means['b'])
     assert row.loc['cam_energy', 'p_value'] == pytest.approx(ref.p_value)
-    assert row.loc['cam_energy', 'n'] == 75
+    assert row.loc['cam_energy', 'test'] == 'wilcoxon-patient-means'
+    assert row.loc['cam_energy', 'n'] == 75 and row.loc['cam_energy', 'n_patients'] == 38
+    assert set(table['n_patients']) == {40, 38} and set(table['unit']) == {'patient'}
     for _, group in table.groupby('metric'):
         np.testing.assert_allclose(group['p_holm'], holm(group['p_value']))
 
@@ -96,7 +118,41 @@ def test_single_class_test_set_gives_nan_with_warning():
     model = make_model([1, 1, 1, 1], [0.2, 0.6, 0.7, 0.9])
     with pytest.warns(UserWarning, match='only one class'):
         table = model_table({'A': model}, None, n_boot=10)
-    assert np.isnan(table.loc['A', 'auc']) and np.isnan(table.loc['A', 'sensitivity'])
+    assert np.isnan(table.loc['A', 'auc']) and np.isnan(table.loc['A', 'specificity'])
+    assert table.loc['A', 'sensitivity'] == 0.75  # defined: the shared threshold metrics
+    assert np.isnan(table.loc['A', 'sensitivity_low'])  # every resample lacks negatives
+    assert table.loc['A', 'binary_n_skipped'] == 10
+    assert 'undefined (e.g. one class only) in 10 of 10' in table.loc['A', 'ci_notes']
+
+
+def test_one_image_per_patient_gives_the_image_level_tests_exactly():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 60).astype(bool)
+    ids = [f'p{i}' for i in range(60)]
+    models = {n: make_model(y, 1 / (1 + np.exp(-(y * 2.0 - 1) * s - rng.normal(0, 1, 60))),
+                            patients=ids) for n, s in (('A', 1.5), ('B', 0.8))}
+    img = models['A'].img_id
+    cams = {n: pd.DataFrame({'energy': rng.random(60)}, index=img) for n in 'AB'}
+    a, b = models['A'], models['B']
+    for cam_test in ('wilcoxon', 'permutation'):
+        row = pairwise_table(models, cams, n_boot=10, cam_test=cam_test).set_index('metric')
+        ref = delong_test(a.y_true, a.score, b.score)
+        assert row.loc['auc', 'p_value'] == ref.p_value and row.loc['auc', 'test'] == 'delong'
+        assert row.loc['auc', 'low'] == max(
+            ref.difference - 1.959963984540054 * np.sqrt(ref.variance), -1)
+        mc = mcnemar_test(a.y_true, a.y_pred, b.y_pred)
+        assert row.loc['accuracy', 'p_value'] == mc.p_value
+        assert row.loc['accuracy', 'test'] == mc.method
+        va, vb = cams['A']['energy'].to_numpy(), cams['B']['energy'].to_numpy()
+        cam_ref = (wilcoxon_test(va, vb) if cam_test == 'wilcoxon'
+                   else permutation_test_paired(va, vb))
+        assert row.loc['cam_energy', 'p_value'] == cam_ref.p_value
+        assert row.loc['cam_energy', 'difference'] == cam_ref.difference
+        assert row.loc['cam_energy', 'test'] == cam_test
+        assert (row['n_patients'] == 60).all() and (row['n_images'] == 60).all()
+    table = model_table(models, None, n_boot=10)
+    ci = delong_auc_ci(a.y_true, a.score)
+    assert (table.loc['A', 'auc_low'], table.loc['A', 'auc_high']) == (ci.low, ci.high)
 
 
 def test_reference_scores_are_reported_but_not_tested_or_ranked(three_models):
@@ -114,6 +170,6 @@ def test_permutation_test_can_replace_wilcoxon_for_causality(three_models):
     models, cams = three_models
     table = pairwise_table({k: models[k] for k in 'AB'}, cams, n_boot=10, cam_test='permutation')
     row = table.set_index('metric').loc['cam_energy']
-    assert row['test'] == 'permutation' and row['p_value'] < 0.001  # means 0.7 vs 0.5
+    assert row['test'] == 'permutation-patient-means' and row['p_value'] < 0.001  # 0.7 vs 0.5
     with pytest.raises(RecordError, match='cam_test must be one of'):
         pairwise_table(models, cams, cam_test='t-test')

@@ -63,14 +63,46 @@ def test_strata_keep_class_sizes_fixed():
     assert res.n_skipped == 0
 
 
-def test_degenerate_resamples_are_skipped_with_warning():
+def test_degenerate_resamples_are_counted_and_the_ci_is_nan_with_a_reason():
     y = np.array([0] * 19 + [1])  # a resample misses the positive ~36 % of the time
     p = np.linspace(0, 1, 20)
-    with pytest.warns(UserWarning, match='skipped'):
+    with pytest.warns(UserWarning, match=r'CI not given: .* in \d+ of 200 resamples, more '
+                                         r'than 1 %'):
         res = bootstrap_ci(auc_or_nan, y, p, n_boot=200)
     assert 40 < res.n_skipped < 110
     assert res.samples.size == 200 - res.n_skipped
     assert np.isfinite(res.samples).all()
+    assert np.isnan(res.low) and np.isnan(res.high) and 'CI not given' in res.note
+    # Stratified by the label, no resample loses the positive: nothing skipped, CI given.
+    strat = bootstrap_ci(auc_or_nan, y, p, strata=y, n_boot=200)
+    assert strat.n_skipped == 0 and strat.note == '' and strat.low <= strat.high
+
+
+def test_ci_given_up_to_one_percent_undefined_and_nan_above():
+    # The statistic is undefined on a chosen number of resamples (by call order).
+    def flaky(n_bad):
+        calls = iter(range(10 ** 6))
+
+        def stat(x):
+            return float('nan') if 0 < next(calls) <= n_bad else float(np.mean(x))
+        return stat
+
+    x = np.arange(50.0)
+    ok = bootstrap_ci(flaky(10), x, n_boot=1000)  # exactly 1 %: still a CI
+    assert ok.n_skipped == 10 and np.isfinite(ok.low) and ok.note == ''
+    with pytest.warns(UserWarning, match='11 of 1000'):
+        bad = bootstrap_ci(flaky(11), x, n_boot=1000)
+    assert bad.n_skipped == 11 and np.isnan(bad.low)
+
+
+def test_one_observation_per_group_equals_the_unclustered_bootstrap_exactly():
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=40), rng.integers(0, 2, 40)
+    ids = [f'patient-{i:02d}' for i in rng.permutation(40)]  # sorted order != image order
+    plain = bootstrap_ci(np.mean, x, strata=y, n_boot=100, seed=2)
+    grouped = bootstrap_ci(np.mean, x, groups=ids, strata=y, n_boot=100, seed=2)
+    np.testing.assert_array_equal(plain.samples, grouped.samples)
+    assert (plain.low, plain.high) == (grouped.low, grouped.high)
 
 
 def test_group_spanning_strata_and_length_mismatch_raise():

@@ -1,4 +1,7 @@
-# CheXpert: the 5 competition tasks; train on train.csv, validate on valid.csv.
+# CheXpert: the 5 competition tasks. Leak-proof protocol: train and validate on train.csv, split
+# by patient (a seeded hold-out of about 10 % of its patients is the validation set:
+# split='train' / split='val'); valid.csv (the official, radiologist-labelled 234 images) is the
+# test set, read by the test loop only.
 # uncertainty: 'zeros' | 'ones' | 'mixed' | 'ignore' ('ignore' marks uncertain targets -1 and
 # needs a loss that masks them).
 dataset_type = 'CheXpertDataset'
@@ -34,12 +37,21 @@ train_dataloader = dict(
     batch_size=32,
     num_workers=4,
     persistent_workers=True,
-    dataset=dict(type=dataset_type, data_root=data_root, ann_file='train.csv',
-                 uncertainty=uncertainty, labels='competition', frontal_only=True,
-                 pipeline=train_pipeline),
+    dataset=dict(type=dataset_type, data_root=data_root, ann_file='train.csv', split='train',
+                 val_fraction=0.1, split_seed=0, uncertainty=uncertainty, labels='competition',
+                 frontal_only=True, pipeline=train_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=True),
 )
 val_dataloader = dict(
+    batch_size=32,
+    num_workers=4,
+    persistent_workers=True,
+    dataset=dict(type=dataset_type, data_root=data_root, ann_file='train.csv', split='val',
+                 val_fraction=0.1, split_seed=0, uncertainty=uncertainty, labels='competition',
+                 frontal_only=True, pipeline=test_pipeline, test_mode=True),
+    sampler=dict(type='DefaultSampler', shuffle=False),
+)
+test_dataloader = dict(
     batch_size=32,
     num_workers=4,
     persistent_workers=True,
@@ -48,6 +60,5 @@ val_dataloader = dict(
                  pipeline=test_pipeline, test_mode=True),
     sampler=dict(type='DefaultSampler', shuffle=False),
 )
-test_dataloader = val_dataloader
 val_evaluator = dict(type='MultiLabelAUCMetric')
 test_evaluator = val_evaluator

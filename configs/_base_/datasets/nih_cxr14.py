@@ -1,6 +1,7 @@
-# NIH ChestX-ray14: 14 findings, multi-label. Official patient-wise lists: train_val_list.txt
-# (train) and test_list.txt. For model selection without touching the test list, give the
-# train/val loaders `split_file`s carved from train_val_list.txt by patient.
+# NIH ChestX-ray14: 14 findings, multi-label. Leak-proof protocol: train and validate on
+# train_val_list.txt, split by patient (a seeded hold-out of about 10 % of its patients is the
+# validation set: split='train' / split='val', same val_fraction and split_seed on both);
+# test_list.txt is read by the test loop only, so checkpoint and epoch selection never see it.
 dataset_type = 'NIHChestXray14Dataset'
 data_root = 'data/nih_cxr14/'
 img_size = 224
@@ -34,11 +35,19 @@ train_dataloader = dict(
     batch_size=32,
     num_workers=4,
     persistent_workers=True,
-    dataset=dict(type=dataset_type, data_root=data_root, split='trainval',
-                 pipeline=train_pipeline),
+    dataset=dict(type=dataset_type, data_root=data_root, split='train', val_fraction=0.1,
+                 split_seed=0, pipeline=train_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=True),
 )
 val_dataloader = dict(
+    batch_size=32,
+    num_workers=4,
+    persistent_workers=True,
+    dataset=dict(type=dataset_type, data_root=data_root, split='val', val_fraction=0.1,
+                 split_seed=0, pipeline=test_pipeline, test_mode=True),
+    sampler=dict(type='DefaultSampler', shuffle=False),
+)
+test_dataloader = dict(
     batch_size=32,
     num_workers=4,
     persistent_workers=True,
@@ -46,6 +55,5 @@ val_dataloader = dict(
                  bbox_file='BBox_List_2017.csv', pipeline=test_pipeline, test_mode=True),
     sampler=dict(type='DefaultSampler', shuffle=False),
 )
-test_dataloader = val_dataloader
 val_evaluator = dict(type='MultiLabelAUCMetric')
 test_evaluator = val_evaluator

@@ -61,5 +61,12 @@ test_dataloader = dict(
                  task=task, pipeline=test_pipeline, test_mode=True),
     sampler=dict(type='DefaultSampler', shuffle=False),
 )
-val_evaluator = dict(type='BinaryDiagnosticMetric')
-test_evaluator = val_evaluator
+# Operating threshold: validation picks the Youden-J threshold and records it, bound to the
+# checkpoint's weights, in <work_dir>/youden_threshold.json; the test metric reads the record of
+# the checkpoint under test and keeps it fixed (tools/test.py refuses a record of other weights).
+# Nothing is chosen on the test split.
+threshold_file = 'youden_threshold.json'
+val_evaluator = dict(type='BinaryDiagnosticMetric', threshold='youden',
+                     threshold_file=threshold_file)
+test_evaluator = dict(type='BinaryDiagnosticMetric', threshold='from_val',
+                      threshold_file=threshold_file)

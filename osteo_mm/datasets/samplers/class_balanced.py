@@ -16,12 +16,14 @@ class ClassBalancedSampler(Sampler):
     Each image gets weight ``1 / (number of images of its class)``; an epoch draws
     ``num_samples`` indices from that distribution with a generator seeded by
     ``seed + epoch``, identical on all ranks, and each rank takes every ``world_size``-th
-    index. Use it as ``train_dataloader.sampler`` (``DistSamplerSeedHook`` calls
+    index. The draw is padded to a multiple of the world size (extra draws from the same
+    distribution), so every rank yields the same number of indices and DDP cannot wait on a
+    rank that ran out. Use it as ``train_dataloader.sampler`` (``DistSamplerSeedHook`` calls
     :meth:`set_epoch`). Multi-label datasets are not supported (their "class" is undefined).
 
     Config keys:
-        num_samples (int, optional): Indices per epoch over all ranks. Defaults to the
-            dataset length.
+        num_samples (int, optional): Indices per epoch over all ranks, rounded up to a
+            multiple of the world size. Defaults to the dataset length.
         seed (int, optional): Base seed, synchronised across ranks when None.
 
     Args:
@@ -40,8 +42,9 @@ class ClassBalancedSampler(Sampler):
         labels = self._labels(dataset)
         _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
         self.weights = torch.as_tensor(1.0 / counts[inverse], dtype=torch.double)
-        self.total_size = num_samples if num_samples is not None else len(dataset)
-        self.num_samples = math.ceil((self.total_size - self.rank) / self.world_size)
+        requested = num_samples if num_samples is not None else len(dataset)
+        self.num_samples = math.ceil(requested / self.world_size)
+        self.total_size = self.num_samples * self.world_size
         self.seed = sync_random_seed() if seed is None else seed
         self.epoch = 0
 

@@ -1,4 +1,5 @@
 """Runner hooks."""
 from .run_info_hook import RunInfoHook
+from .weights_fingerprint_hook import WeightsFingerprintHook
 
-__all__ = ['RunInfoHook']
+__all__ = ['RunInfoHook', 'WeightsFingerprintHook']

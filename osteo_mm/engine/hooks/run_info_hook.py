@@ -42,10 +42,13 @@ def git_commit() -> str:
 
 @HOOKS.register_module()
 class RunInfoHook(Hook):
-    """Write ``run_info.json`` (seed, versions, git commit, command) into the work dir.
+    """Write ``run_info.json`` (seed, versions, git commit, command, protocol) into the work dir.
 
     MMEngine already saves the resolved config next to the logs; together they say how to
-    repeat the run. No config keys.
+    repeat the run. ``protocol`` is the config's ``protocol`` entry, set by ``tools/train.py``
+    and ``tools/test.py`` (:mod:`osteo_mm.utils.protocol`): the split check (``split_overlap``
+    ``'none'``/``'allowed'``, ``overlap`` counts and examples) and, for a test, the threshold
+    used and its source. No config keys.
     """
 
     priority = 'VERY_LOW'
@@ -60,6 +63,7 @@ class RunInfoHook(Hook):
             command=[osp.basename(sys.argv[0])] + sys.argv[1:],
             git_commit=git_commit(),
             versions=package_versions(),
+            protocol=runner.cfg.get('protocol'),
         )
         os.makedirs(runner.work_dir, exist_ok=True)
         path = osp.join(runner.work_dir, 'run_info.json')

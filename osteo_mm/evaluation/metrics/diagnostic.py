@@ -2,20 +2,25 @@
 
 MMPretrain ships accuracy/precision/recall but no ROC-AUC, sensitivity/specificity, threshold
 selection or confidence intervals; these metrics add them. AUCs come from scikit-learn; the
-threshold metrics are computed from confusion counts with NumPy because the bootstrap evaluates
-them thousands of times (tests check they equal scikit-learn's values).
+threshold metrics come from :mod:`osteo_mm.stats.threshold` (the one implementation the report
+shares). The patient is the unit of analysis: CIs resample whole patients, stratified by whether
+the patient has a positive image (:func:`osteo_mm.stats.clusters.patient_strata`), and every
+metric dict states ``unit``, ``n_patients`` and ``n_images`` and, per CI, ``<key>_ci_n_skipped``
+(resamples where the metric was undefined; above 1 % the CI is NaN).
 
 Operating threshold (binary): the validation metric (``threshold='youden'``) picks the threshold
 that maximises Youden's J = sensitivity + specificity - 1 on the validation set, stores it in the
-MMEngine ``MessageHub`` runtime info (key ``'youden_threshold'``) and, if ``threshold_file`` is
-set, in a JSON file (with the epoch/iteration of the checkpoint it belongs to). The test metric
-(``threshold='from_val'``) reads it back, from the file if given, otherwise from the runtime
-info of the same process, and keeps it *fixed*. A relative ``threshold_file`` lives in the
-Runner's ``work_dir``, so ``tools/train.py CONFIG`` and ``tools/test.py CONFIG CKPT`` with the
-same work dir share it. The file holds the threshold of the *latest* validation, i.e. of the
-last checkpoint; for another checkpoint, validate it first (or pass the threshold as a float).
+MMEngine ``MessageHub`` runtime info (key ``'youden_threshold'``) and,
+if ``threshold_file`` is set, appends a record to that JSON file naming the checkpoint it
+belongs to (epoch/iteration and the SHA-256 of the weights, see
+:mod:`osteo_mm.utils.threshold_record`). The test metric (``threshold='from_val'``) reads it back,
+from the file if given (the record of the weights under test; any other is refused), otherwise
+from the runtime info of the same process, and keeps it *fixed*. A relative ``threshold_file``
+lives in the Runner's ``work_dir``, so ``tools/train.py CONFIG`` and ``tools/test.py CONFIG CKPT``
+with the same work dir share it. The file keeps one record per validation, so any checkpoint
+that was validated (the last, the best) can be tested; for another, validate it first or pass
+``tools/test.py --threshold VALUE``.
 """
-import json
 import os.path as osp
 import warnings
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
@@ -27,55 +32,21 @@ from mmpretrain.registry import METRICS
 from sklearn.metrics import average_precision_score, confusion_matrix, roc_auc_score, roc_curve
 
 from osteo_mm.stats.bootstrap import bootstrap_ci
-from osteo_mm.utils.io import dump_json_atomic as _atomic_json
+from osteo_mm.stats.clusters import patient_groups, patient_strata, unit_of_analysis
+from osteo_mm.stats.threshold import (  # noqa: F401  (re-exported for callers of this module)
+    THRESHOLD_METRICS,
+    confusion_counts,
+    mean_defined,
+    ratio,
+)
+from osteo_mm.utils.threshold_record import (
+    WEIGHTS_INFO_KEY,
+    append_record,
+    read_threshold_record,
+)
 
 #: Key of the validation Youden threshold in the MessageHub runtime info.
 THRESHOLD_INFO_KEY = 'youden_threshold'
-
-
-def _ratio(num: float, den: float) -> float:
-    """``num / den``, NaN when the denominator is zero (sklearn's ``zero_division=nan``)."""
-    return float(num) / den if den else float('nan')
-
-
-def _mean_defined(values: Sequence[float]) -> float:
-    """Mean of the finite values (NaN if none), as sklearn's balanced accuracy averages only
-    over the classes present in the ground truth."""
-    finite = [v for v in values if np.isfinite(v)]
-    return float(np.mean(finite)) if finite else float('nan')
-
-
-def confusion_counts(scores: np.ndarray, labels: np.ndarray,
-                     threshold: float) -> Tuple[int, int, int, int]:
-    """Binary confusion counts; a score ``>= threshold`` is a positive call (as in roc_curve).
-
-    Args:
-        scores (np.ndarray): Positive-class scores, shape (N,).
-        labels (np.ndarray): 0/1 ground truth, shape (N,).
-        threshold (float): Decision threshold.
-
-    Returns:
-        tuple[int, int, int, int]: ``tp, fp, tn, fn``.
-    """
-    pred = scores >= threshold
-    truth = labels == 1
-    tp = int(np.sum(pred & truth))
-    fp = int(np.sum(pred & ~truth))
-    fn = int(np.sum(~pred & truth))
-    return tp, fp, len(labels) - tp - fp - fn, fn
-
-
-#: Threshold metrics as functions of ``(tp, fp, tn, fn)``; undefined values are NaN.
-THRESHOLD_METRICS: Dict[str, Callable[[int, int, int, int], float]] = dict(
-    accuracy=lambda tp, fp, tn, fn: _ratio(tp + tn, tp + fp + tn + fn),
-    balanced_accuracy=lambda tp, fp, tn, fn: _mean_defined([_ratio(tp, tp + fn),
-                                                            _ratio(tn, tn + fp)]),
-    sensitivity=lambda tp, fp, tn, fn: _ratio(tp, tp + fn),
-    specificity=lambda tp, fp, tn, fn: _ratio(tn, tn + fp),
-    ppv=lambda tp, fp, tn, fn: _ratio(tp, tp + fp),
-    npv=lambda tp, fp, tn, fn: _ratio(tn, tn + fn),
-    f1=lambda tp, fp, tn, fn: _ratio(2 * tp, 2 * tp + fp + fn),
-)
 
 
 def binary_auc(labels: np.ndarray, scores: np.ndarray, average_precision: bool = False,
@@ -101,26 +72,15 @@ def binary_auc(labels: np.ndarray, scores: np.ndarray, average_precision: bool =
     return float(fn(labels, scores))
 
 
-def patient_groups(patient_ids: Sequence[str]) -> Optional[np.ndarray]:
-    """Bootstrap clusters from patient ids; images without an id form their own cluster.
-
-    Args:
-        patient_ids (Sequence[str]): One id per image, ``''`` when unknown.
-
-    Returns:
-        np.ndarray | None: Cluster id per image, or None (image-level resampling) when no
-        image has a patient id.
-    """
-    if not any(patient_ids):
-        return None
-    return np.array([pid if pid else f'__image_{i}' for i, pid in enumerate(patient_ids)],
-                    dtype=object)
-
-
 def add_ci(metrics: Dict[str, float], key: str, statistic: Callable[..., float],
            arrays: Sequence[np.ndarray], groups: Optional[np.ndarray], n_boot: int,
-           alpha: float, seed: int) -> None:
-    """Add ``<key>_ci_low`` and ``<key>_ci_high`` from a (patient-level) percentile bootstrap.
+           alpha: float, seed: int, strata: Optional[np.ndarray] = None) -> None:
+    """Add ``<key>_ci_low``, ``<key>_ci_high`` and ``<key>_ci_n_skipped`` from a bootstrap.
+
+    Whole patients are resampled (``groups``), within ``strata`` (e.g.
+    :func:`~osteo_mm.stats.clusters.patient_strata`: has the patient a positive image). Resamples
+    where the metric is undefined are counted in ``<key>_ci_n_skipped``; when they exceed 1 %
+    of ``n_boot`` the bounds are NaN and a warning names the key and says why.
 
     Args:
         metrics (dict): Metric dict to update in place.
@@ -131,16 +91,18 @@ def add_ci(metrics: Dict[str, float], key: str, statistic: Callable[..., float],
         n_boot (int): Number of bootstrap resamples.
         alpha (float): 1 - confidence level.
         seed (int): Bootstrap seed; every key uses the same resamples.
+        strata (np.ndarray, optional): Stratum per image, constant within a patient.
     """
     with warnings.catch_warnings():
-        # Single-class resamples are expected; bootstrap_ci counts and reports them.
+        # bootstrap_ci's own warning does not name the metric; the note is re-issued below.
         warnings.simplefilter('ignore', UserWarning)
-        result = bootstrap_ci(statistic, *arrays, groups=groups, n_boot=n_boot, alpha=alpha,
-                              seed=seed)
+        result = bootstrap_ci(statistic, *arrays, groups=groups, strata=strata, n_boot=n_boot,
+                              alpha=alpha, seed=seed)
+    if result.note:
+        warnings.warn(f'{key}: {result.note}', stacklevel=2)
     metrics[f'{key}_ci_low'] = result.low
     metrics[f'{key}_ci_high'] = result.high
-
-
+    metrics[f'{key}_ci_n_skipped'] = result.n_skipped
 
 
 def resolve_in_work_dir(path: str) -> str:
@@ -180,10 +142,12 @@ class BinaryDiagnosticMetric(BaseMetric):
     ``balanced_accuracy``, ``sensitivity``, ``specificity``, ``ppv``, ``npv`` and ``f1`` as
     ``<name>@0.5`` and ``<name>@youden`` (or ``<name>@<float>`` for a fixed float threshold),
     plus ``threshold`` (the operating threshold used) and, when ``n_boot > 0``,
-    ``<key>_ci_low``/``<key>_ci_high`` 95 % bootstrap CIs (patient-level when the samples carry
-    ``patient_id``; the threshold is held fixed inside the bootstrap). Values are fractions in
-    [0, 1]; undefined values (e.g. PPV with no positive call) are NaN. A score ``>= threshold``
-    is a positive call.
+    ``<key>_ci_low``/``<key>_ci_high`` 95 % bootstrap CIs and ``<key>_ci_n_skipped`` (whole
+    patients resampled, stratified by whether the patient has a positive image; images without
+    ``patient_id`` count as their own patient; the threshold is held fixed inside the
+    bootstrap; NaN when more than 1 % of resamples are undefined), and ``unit``,
+    ``n_patients``, ``n_images``. Values are fractions in [0, 1]; undefined values (e.g. PPV
+    with no positive call) are NaN. A score ``>= threshold`` is a positive call.
 
     Config keys:
         pos_label (int): Index of the positive class in ``pred_score``/``gt_label``
@@ -270,15 +234,18 @@ class BinaryDiagnosticMetric(BaseMetric):
         metrics.update({f'{k}@{tag}' if k in THRESHOLD_METRICS else k: v
                         for k, v in self.calculate(scores, labels, operating).items()})
         metrics['threshold'] = operating
+        patient_ids = [r['patient_id'] for r in results]
         if self.n_boot:
-            groups = patient_groups([r['patient_id'] for r in results])
+            groups = patient_groups(patient_ids, [r['img_id'] for r in results])
             self._add_cis(metrics, scores, labels, groups, operating, tag)
+        metrics.update(unit_of_analysis(patient_ids).as_dict())
         return metrics
 
     def _add_cis(self, metrics: dict, scores: np.ndarray, labels: np.ndarray,
                  groups: Optional[np.ndarray], operating: float, tag: str) -> None:
         """Add bootstrap CIs for every reported metric except the threshold."""
-        boot = dict(groups=groups, n_boot=self.n_boot, alpha=self.alpha, seed=self.seed)
+        boot = dict(groups=groups, strata=patient_strata(labels, groups), n_boot=self.n_boot,
+                    alpha=self.alpha, seed=self.seed)
         add_ci(metrics, 'roc_auc', lambda y, s: binary_auc(y, s, warn=False), (labels, scores),
                **boot)
         add_ci(metrics, 'pr_auc', lambda y, s: binary_auc(y, s, True, warn=False),
@@ -300,28 +267,34 @@ class BinaryDiagnosticMetric(BaseMetric):
                 # the numbers in the checkpoint names (epoch_<n>.pth / iter_<n>.pth).
                 done = {k: hub.get_info(k) + 1 for k in ('epoch', 'iter')
                         if hub.get_info(k) is not None}
-                _atomic_json(dict(threshold=threshold, num_samples=len(labels),
-                                  pos_label=self.pos_label, **done),
-                             resolve_in_work_dir(self.threshold_file))
+                append_record(resolve_in_work_dir(self.threshold_file), dict(
+                    threshold=threshold, method='youden', pos_label=self.pos_label,
+                    num_samples=len(labels), weights_sha256=hub.get_info(WEIGHTS_INFO_KEY),
+                    **done))
             return threshold, 'youden'
         if self.threshold == 'from_val':
             return self._read_val_threshold(), 'youden'
         return float(self.threshold), f'{float(self.threshold):g}'
 
     def _read_val_threshold(self) -> float:
-        """The validation Youden threshold from ``threshold_file`` or the MessageHub."""
+        """The validation Youden threshold from ``threshold_file`` or the MessageHub.
+
+        With a file, the record must belong to the weights under test (hash set by
+        ``WeightsFingerprintHook``); without the hook the latest record is used, with a warning.
+        """
+        hub = MessageHub.get_current_instance()
         if self.threshold_file:
             path = resolve_in_work_dir(self.threshold_file)
             if not osp.isfile(path):
                 raise FileNotFoundError(
                     f"threshold='from_val' but {path} does not exist: run validation with "
                     "threshold='youden' and the same threshold_file and work dir first")
-            with open(path) as f:
-                value = json.load(f).get('threshold')
-            if not isinstance(value, (int, float)):
-                raise ValueError(f'{path}: "threshold" must be a number, got {value!r}')
-            return float(value)
-        value = MessageHub.get_current_instance().get_info(THRESHOLD_INFO_KEY)
+            sha = hub.get_info(WEIGHTS_INFO_KEY)
+            if sha is None:
+                warnings.warn(f'no WeightsFingerprintHook: the threshold in {path} is not '
+                              'checked against the weights under test', stacklevel=2)
+            return float(read_threshold_record(path, sha)['threshold'])
+        value = hub.get_info(THRESHOLD_INFO_KEY)
         if value is None:
             raise RuntimeError("threshold='from_val' found no validation threshold: set "
                                'threshold_file (written by the validation metric) or validate '
@@ -377,8 +350,10 @@ class MultiClassDiagnosticMetric(BaseMetric):
     Keys: ``accuracy``, ``balanced_accuracy`` (mean per-class sensitivity), ``macro_auc``,
     ``sensitivity/<class>``, ``specificity/<class>`` (class names from
     ``dataset_meta['classes']``, else indices), ``confusion_matrix`` (nested list, rows = truth)
-    and, when ``n_boot > 0``, ``<key>_ci_low``/``<key>_ci_high`` for accuracy, balanced accuracy
-    and macro AUC. ``macro_auc`` is NaN (with a warning) unless every class is present.
+    and, when ``n_boot > 0``, ``<key>_ci_low``/``<key>_ci_high``/``<key>_ci_n_skipped`` for
+    accuracy, balanced accuracy and macro AUC (whole patients resampled, stratified by the
+    patient's highest class), and ``unit``, ``n_patients``, ``n_images``. ``macro_auc`` is NaN
+    (with a warning) unless every class is present.
 
     Config keys:
         n_boot (int): Bootstrap resamples for CIs; 0 disables CIs. Defaults to 1000.
@@ -428,12 +403,15 @@ class MultiClassDiagnosticMetric(BaseMetric):
         classes = (self.dataset_meta or {}).get('classes') or [
             str(i) for i in range(probs.shape[1])]
         metrics = self.calculate(probs, labels, classes)
+        patient_ids = [r['patient_id'] for r in results]
         if self.n_boot:
-            groups = patient_groups([r['patient_id'] for r in results])
+            groups = patient_groups(patient_ids)
+            strata = patient_strata(labels, groups)
             for key in ('accuracy', 'balanced_accuracy', 'macro_auc'):
                 add_ci(metrics, key,
                        lambda p, y, key=key: self.calculate(p, y, classes, warn=False)[key],
-                       (probs, labels), groups, self.n_boot, self.alpha, self.seed)
+                       (probs, labels), groups, self.n_boot, self.alpha, self.seed, strata)
+        metrics.update(unit_of_analysis(patient_ids).as_dict())
         return metrics
 
     @staticmethod
@@ -463,8 +441,8 @@ class MultiClassDiagnosticMetric(BaseMetric):
                              f'{sorted(set(labels.tolist()))}')
         cm = confusion_matrix(labels, probs.argmax(1), labels=list(range(num_classes)))
         total = cm.sum()
-        sens = [_ratio(cm[c, c], cm[c].sum()) for c in range(num_classes)]
-        specs = [_ratio(total - cm[c].sum() - cm[:, c].sum() + cm[c, c], total - cm[c].sum())
+        sens = [ratio(cm[c, c], cm[c].sum()) for c in range(num_classes)]
+        specs = [ratio(total - cm[c].sum() - cm[:, c].sum() + cm[c, c], total - cm[c].sum())
                  for c in range(num_classes)]
         if len(np.unique(labels)) == num_classes:
             macro_auc = float(roc_auc_score(labels, probs, multi_class='ovr', average='macro',
@@ -474,8 +452,8 @@ class MultiClassDiagnosticMetric(BaseMetric):
                 warnings.warn('not every class is present: macro one-vs-rest AUC is NaN',
                               stacklevel=2)
             macro_auc = float('nan')
-        metrics = dict(accuracy=_ratio(np.trace(cm), total),
-                       balanced_accuracy=_mean_defined(sens),
+        metrics = dict(accuracy=ratio(np.trace(cm), total),
+                       balanced_accuracy=mean_defined(sens),
                        macro_auc=macro_auc)
         for name, sen, spe in zip(classes, sens, specs):
             metrics[f'sensitivity/{name}'] = sen

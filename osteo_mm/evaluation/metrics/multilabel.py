@@ -7,8 +7,9 @@ from mmengine.evaluator import BaseMetric
 from mmpretrain.registry import METRICS
 
 from osteo_mm.datasets.labels import CHEXPERT_IGNORE
+from osteo_mm.stats.clusters import patient_groups, patient_strata, unit_of_analysis
 
-from .diagnostic import add_ci, binary_auc, patient_groups
+from .diagnostic import add_ci, binary_auc
 
 
 @METRICS.register_module()
@@ -16,11 +17,18 @@ class MultiLabelAUCMetric(BaseMetric):
     """ROC-AUC per label and their mean, with CheXpert U-Ignore cells excluded per label.
 
     Keys: ``auc/<label>`` for every label (names from ``dataset_meta['classes']``, else
-    indices), ``mean_auc`` (mean over the labels whose AUC is defined) and, when
-    ``n_boot > 0``, ``mean_auc_ci_low``/``mean_auc_ci_high`` (and per label with
-    ``per_label_ci=True``) from a patient-level bootstrap. Targets equal to ``-1``
-    (:data:`~osteo_mm.datasets.labels.CHEXPERT_IGNORE`) are left out of that label's AUC only;
-    a label with one class left gets NaN and a warning.
+    indices), ``mean_auc`` (mean over the labels whose AUC is defined on the evaluated data),
+    ``mean_auc_n_labels`` (how many labels that mean covers) and, when ``n_boot > 0``,
+    ``mean_auc_ci_low``/``mean_auc_ci_high``/``mean_auc_ci_n_skipped`` (and per label with
+    ``per_label_ci=True``) from a patient-level bootstrap, plus ``unit``, ``n_patients`` and
+    ``n_images``. Targets equal to ``-1`` (:data:`~osteo_mm.datasets.labels.CHEXPERT_IGNORE`)
+    are left out of that label's AUC only; a label with one class left gets NaN and a warning,
+    and is left out of ``mean_auc`` (hence ``mean_auc_n_labels``).
+
+    The bootstrap mean AUC is over the *same fixed label set* in every resample (the labels
+    defined on the full data); a resample where one of them is undefined is skipped and
+    counted, never averaged over fewer labels. Patients are resampled within strata "has a
+    positive image for the rarest label of that set", so that label never vanishes.
 
     Config keys:
         n_boot (int): Bootstrap resamples for CIs; 0 disables CIs. Defaults to 1000.
@@ -86,16 +94,25 @@ class MultiLabelAUCMetric(BaseMetric):
         classes = (self.dataset_meta or {}).get('classes') or [
             str(i) for i in range(scores.shape[1])]
         metrics = self.calculate(scores, targets, classes)
+        fixed = [i for i, name in enumerate(classes) if np.isfinite(metrics[f'auc/{name}'])]
+        metrics['mean_auc_n_labels'] = len(fixed)
+        patient_ids = [r['patient_id'] for r in results]
         if self.n_boot:
-            groups = patient_groups([r['patient_id'] for r in results])
-            boot = (groups, self.n_boot, self.alpha, self.seed)
-            add_ci(metrics, 'mean_auc',
-                   lambda s, t: self.calculate(s, t, classes, warn=False)['mean_auc'],
+            groups = patient_groups(patient_ids)
+            strata = None
+            if fixed:
+                positive = np.where(targets[:, fixed] == 1, 1, 0)
+                rarest = fixed[int(np.argmin(
+                    [np.unique(groups[positive[:, j] == 1]).size for j in range(len(fixed))]))]
+                strata = patient_strata(targets[:, rarest] == 1, groups)
+            boot = (groups, self.n_boot, self.alpha, self.seed, strata)
+            add_ci(metrics, 'mean_auc', lambda s, t: _fixed_mean_auc(s, t, fixed),
                    (scores, targets), *boot)
             for i, name in enumerate(classes if self.per_label_ci else []):
                 add_ci(metrics, f'auc/{name}',
                        lambda s, t, i=i: _label_auc(s[:, i], t[:, i], warn=False),
                        (scores, targets), *boot)
+        metrics.update(unit_of_analysis(patient_ids).as_dict())
         return metrics
 
     @staticmethod
@@ -127,6 +144,13 @@ class MultiLabelAUCMetric(BaseMetric):
         defined = [v for v in aucs.values() if np.isfinite(v)]
         aucs['mean_auc'] = float(np.mean(defined)) if defined else float('nan')
         return aucs
+
+
+def _fixed_mean_auc(scores: np.ndarray, targets: np.ndarray, labels: List[int]) -> float:
+    """Mean AUC over exactly ``labels``; NaN when any of them is undefined (or none given)."""
+    if not labels:
+        return float('nan')
+    return float(np.mean([_label_auc(scores[:, i], targets[:, i], warn=False) for i in labels]))
 
 
 def _label_auc(scores: np.ndarray, target: np.ndarray, warn: bool, name: str = '') -> float:

@@ -20,17 +20,26 @@ class DumpXrayPredictions(BaseMetric):
     Single-label rows hold ``img_id, patient_id, gt_label, pred_label, pred_score`` (the
     probability of ``pred_label``) and ``prob_<class>`` per class; multi-label rows (samples
     with ``gt_score``) hold ``img_id, patient_id`` and ``gt_<label>``/``prob_<label>`` per label
-    (``gt`` is -1 for an ignored CheXpert cell). With ``threshold_file`` (the validation
-    Youden threshold written by ``BinaryDiagnosticMetric``) single-label rows also carry the
-    fixed decision ``threshold`` on the positive-class probability. Class names come from
-    ``dataset_meta['classes']``. Only these columns are written, so no DICOM identifier can
-    leak; ``patient_id`` is the dataset's pseudonymous id. The file is written atomically and an
-    existing file is replaced. ``compute_metrics`` returns no metric values.
+    (``gt`` is -1 for an ignored CheXpert cell). Without a threshold ``pred_label`` is the
+    arg-max class. With ``threshold_file`` (the validation Youden threshold written by
+    ``BinaryDiagnosticMetric``, the record of the weights under test) or ``threshold`` (a value
+    given by the user) binary rows also carry that ``threshold`` on the positive-class (last)
+    probability and ``threshold_source`` (``'validation'`` or ``'override'``), and
+    ``pred_label`` is the call at that threshold (``prob >= threshold`` is positive), so
+    ``pred_label``, ``pred_score`` and ``threshold`` never contradict each other. Class names
+    come from ``dataset_meta['classes']``. Only these columns are written, so no DICOM
+    identifier can leak; ``patient_id`` is the dataset's pseudonymous id. The file is written
+    atomically and an existing file is replaced. ``compute_metrics`` returns no metric values.
 
     Config keys:
         out_file (str): Output path ending in ``.csv`` or ``.json``.
-        threshold_file (str, optional): JSON with the validation ``threshold``; relative paths
-            are taken in the Runner's work dir. Defaults to None (no threshold column).
+        threshold_file (str, optional): Threshold record (:mod:`osteo_mm.utils.threshold_record`)
+            written by validation; relative paths are taken in the Runner's work dir.
+            Defaults to None (no threshold column).
+        threshold (float, optional): A fixed threshold that overrides ``threshold_file``
+            (``tools/test.py --threshold``). Defaults to None.
+        extra_columns (dict, optional): Constant columns appended to every row (e.g. the
+            protocol status ``split_overlap`` written by ``tools/test.py``). Defaults to None.
         collect_device (str): ``'cpu'`` or ``'gpu'`` for distributed collection.
         prefix (str, optional): Unused metric-name prefix. Defaults to ``'predictions'``.
     """
@@ -39,6 +48,8 @@ class DumpXrayPredictions(BaseMetric):
     def __init__(self,
                  out_file: str,
                  threshold_file: Optional[str] = None,
+                 threshold: Optional[float] = None,
+                 extra_columns: Optional[dict] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -47,6 +58,8 @@ class DumpXrayPredictions(BaseMetric):
             raise ValueError(f'out_file must end in .csv or .json, got {out_file!r}')
         self.out_file = out_file
         self.threshold_file = threshold_file
+        self.threshold = None if threshold is None else float(threshold)
+        self.extra_columns = dict(extra_columns or {})
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         """Collect ids, ground truth and scores of every sample.
@@ -93,34 +106,45 @@ class DumpXrayPredictions(BaseMetric):
         if len(classes) != num_classes:
             raise ValueError(f"dataset_meta['classes'] has {len(classes)} names but the model "
                              f'predicts {num_classes} scores')
-        rows = [self.to_row(r, classes) for r in results]
-        if self.threshold_file and 'gt_score' not in results[0]:
-            threshold = self._read_threshold()
+        threshold, source = None, None
+        if 'gt_score' not in results[0] and num_classes == 2:
+            if self.threshold is not None:
+                threshold, source = self.threshold, 'override'
+            elif self.threshold_file:
+                threshold, source = self._read_threshold(), 'validation'
+        elif self.threshold is not None or self.threshold_file:
+            warnings.warn('a decision threshold applies to binary predictions only; ignored',
+                          stacklevel=2)
+        rows = [self.to_row(r, classes, threshold) for r in results]
+        if threshold is not None:
             for row in rows:
-                row['threshold'] = threshold
+                row.update(threshold=threshold, threshold_source=source)
+        for row in rows:
+            row.update(self.extra_columns)
         _atomic_write(rows, self.out_file)
         print_log(f'Wrote {len(rows)} per-image predictions to {self.out_file}', 'current')
         return {}
 
     def _read_threshold(self) -> float:
+        """The validation threshold of the weights under test (see ``BinaryDiagnosticMetric``)."""
+        from mmengine.logging import MessageHub
+
+        from osteo_mm.utils.threshold_record import WEIGHTS_INFO_KEY, read_threshold_record
+
         from .diagnostic import resolve_in_work_dir
         path = resolve_in_work_dir(self.threshold_file)
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'threshold file not found: {path} (written when validation '
-                                    "runs BinaryDiagnosticMetric with threshold='youden')")
-        with open(path) as f:
-            value = json.load(f).get('threshold')
-        if not isinstance(value, (int, float)):
-            raise ValueError(f'{path}: "threshold" must be a number, got {value!r}')
-        return float(value)
+        sha = MessageHub.get_current_instance().get_info(WEIGHTS_INFO_KEY)
+        return float(read_threshold_record(path, sha)['threshold'])
 
     @staticmethod
-    def to_row(record: dict, classes: Sequence[str]) -> dict:
+    def to_row(record: dict, classes: Sequence[str], threshold: Optional[float] = None) -> dict:
         """Turn one collected record into an output row.
 
         Args:
             record (dict): One entry of ``results``.
             classes (Sequence[str]): Class or label names.
+            threshold (float, optional): Binary decision threshold on the last (positive)
+                class probability; None takes the arg-max class.
 
         Returns:
             dict: The row, columns in output order.
@@ -131,7 +155,10 @@ class DumpXrayPredictions(BaseMetric):
             row.update({f'gt_{c}': int(g) for c, g in zip(classes, record['gt_score'])})
             row.update({f'prob_{c}': float(s) for c, s in zip(classes, scores)})
             return row
-        pred = int(np.argmax(scores))
+        if threshold is None:
+            pred = int(np.argmax(scores))
+        else:
+            pred = int(scores[-1] >= threshold)
         row.update(gt_label=record.get('gt_label', ''), pred_label=pred,
                    pred_score=float(scores[pred]))
         row.update({f'prob_{c}': float(s) for c, s in zip(classes, scores)})

@@ -29,3 +29,6 @@ val_cfg = dict()
 test_cfg = dict()
 default_hooks = dict(logger=dict(interval=1))
 randomness = dict(seed=0, deterministic=True)
+# Train, val and test read the same folder on purpose (the tool tests need no real split):
+# the protocol guard (osteo_mm.utils.protocol) is told so, and records it.
+allow_overlap = True
