@@ -7,8 +7,8 @@ randomised-weights copy of it (Adebayo et al. 2018).
 Rules (stated in the report's methods):
 
 * For each model and score, the model is compared with every trivial prior on the same images
-  (paired two-sided Wilcoxon signed-rank test); Holm's adjustment runs over all model x score x
-  prior tests of the report.
+  (paired two-sided Wilcoxon signed-rank test on per-patient means: the patient is the unit);
+  Holm's adjustment runs over all model x score x prior tests of the report.
 * **Lift** is the mean paired difference to the *best* trivial prior of that score (the prior
   with the highest mean on these images; lowest for lower-is-better scores). The best prior is
   not chosen to favour the model: "beats the priors" requires a significant positive lift over
@@ -91,10 +91,28 @@ def load_prior_dirs(dirs: Sequence[str], names: Sequence[str]
     return priors, random
 
 
+def _compare(values: pd.Series, other: pd.Series, groups: Optional[pd.Series]) -> dict:
+    """Mean of ``other``, mean paired difference and Wilcoxon p on the images both score.
+
+    With ``groups`` (img_id -> patient) the pairs are per-patient means first: the patient is
+    the unit of analysis, as in the model-vs-model tests.
+    """
+    both = values.notna() & other.notna()
+    a, b = values[both], other[both]
+    if groups is not None and len(a):
+        patient = groups.reindex(a.index).fillna(pd.Series(a.index, index=a.index))
+        a, b = a.groupby(patient.to_numpy()).mean(), b.groupby(patient.to_numpy()).mean()
+    if not len(a):
+        return dict(other_mean=np.nan, diff=np.nan, p=np.nan)
+    p = wilcoxon_test(a.to_numpy(), b.to_numpy()).p_value if (a != b).any() else 1.0
+    return dict(other_mean=float(b.mean()), diff=float((a - b).mean()), p=p)
+
+
 def baseline_table(causality: Dict[str, pd.DataFrame],
                    priors: Dict[str, Dict[str, pd.DataFrame]],
                    random: Optional[Dict[str, pd.DataFrame]] = None,
-                   alpha: float = 0.05) -> pd.DataFrame:
+                   alpha: float = 0.05,
+                   groups: Optional[Dict[str, pd.Series]] = None) -> pd.DataFrame:
     """Each model's mean score beside the priors', with lift and Holm-adjusted paired tests.
 
     Args:
@@ -103,6 +121,8 @@ def baseline_table(causality: Dict[str, pd.DataFrame],
             scores (in that model's network-input coordinates).
         random (dict[str, pd.DataFrame], optional): model -> its random-weights copy's scores.
         alpha (float): significance level of the verdict columns. Defaults to 0.05.
+        groups (dict[str, pd.Series], optional): model -> (img_id -> patient); pairs are then
+            per-patient means (the unit of analysis). Without it every image is a patient.
 
     Returns:
         pd.DataFrame: one row per (model, score) with ``model, score, n, model_mean``, one
@@ -123,27 +143,18 @@ def baseline_table(causality: Dict[str, pd.DataFrame],
             means = {}
             for name, prior in model_priors.items():
                 other = prior[score].reindex(values.index)
-                both = values.notna() & other.notna()
-                means[name] = float(other[both].mean()) if both.any() else np.nan
-                row[name] = means[name]
-                result = (wilcoxon_test(values[both].to_numpy(), other[both].to_numpy())
-                          if both.sum() > 0 and (values[both] != other[both]).any() else None)
-                row[f'diff_{name}'] = float((values[both] - other[both]).mean()) \
-                    if both.any() else np.nan
-                row[f'p_{name}'] = result.p_value if result else (1.0 if both.any() else np.nan)
+                result = _compare(values, other, groups.get(model) if groups else None)
+                means[name] = row[name] = result['other_mean']
+                row[f'diff_{name}'], row[f'p_{name}'] = result['diff'], result['p']
                 tests.append((len(rows), f'p_{name}'))
             finite = {k: v for k, v in means.items() if np.isfinite(v)}
             row['best_prior'] = max(finite, key=lambda k: sign * finite[k]) if finite else ''
             row['lift'] = row.get(f'diff_{row["best_prior"]}', np.nan) if finite else np.nan
             if random and model in random and score in random[model].columns:
                 other = random[model][score].reindex(values.index)
-                both = values.notna() & other.notna()
-                row['random_weights'] = float(other[both].mean()) if both.any() else np.nan
-                res = (wilcoxon_test(values[both].to_numpy(), other[both].to_numpy())
-                       if both.any() and (values[both] != other[both]).any() else None)
-                row['diff_random_weights'] = float((values[both] - other[both]).mean()) \
-                    if both.any() else np.nan
-                row['p_random_weights'] = res.p_value if res else (1.0 if both.any() else np.nan)
+                result = _compare(values, other, groups.get(model) if groups else None)
+                row['random_weights'] = result['other_mean']
+                row['diff_random_weights'], row['p_random_weights'] = result['diff'], result['p']
                 tests.append((len(rows), 'p_random_weights'))
             rows.append(row)
     table = pd.DataFrame(rows)

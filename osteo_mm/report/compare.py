@@ -48,6 +48,7 @@ from .summary import (
     DEFAULT_RANK_METRIC,
     REFERENCE_SCORES,
     format_ci,
+    model_groups,
     model_table,
     pairwise_table,
     ranking_table,
@@ -203,8 +204,9 @@ def compare_models(pred_paths: Sequence[str], out_dir: str,
         bar.update()
         pairwise = (pairwise_table(models, causality, n_boot, alpha, seed, cam_test)
                     if len(models) > 1 else pd.DataFrame())
-        baselines = (baseline_table(causality, priors, random, alpha) if causality and priors
-                     else pd.DataFrame())
+        patients = {n: pd.Series(model_groups(m), index=m.img_id) for n, m in models.items()}
+        baselines = (baseline_table(causality, priors, random, alpha, patients)
+                     if causality and priors else pd.DataFrame())
         effects = (load_effects(roi_effect_paths, names, n_boot, seed, alpha)
                    if roi_effect_paths else pd.DataFrame())
         bar.update()
@@ -472,7 +474,8 @@ def _method_notes(models: dict, causality: Optional[dict], images_dirs: Optional
             + (' and each model\'s randomised-weights copy (Adebayo et al. 2018)' if random
                else '') + '. The dataset ROI prior is the mean training ROI mask in '
             'network-input coordinates. Each model is compared with every prior on the same '
-            'images (two-sided Wilcoxon signed-rank); Holm over all model x score x baseline '
+            'images (two-sided Wilcoxon signed-rank on per-patient means); Holm over all model x '
+            'score x baseline '
             "tests. Lift = mean paired difference to the score's best trivial prior. 'Beats "
             "chance': Holm p < alpha and above the uniform map; 'beats all priors': the same "
             'against every trivial prior (an intersection-union test, so naming the best prior '

@@ -70,3 +70,15 @@ def test_effects_give_a_causal_verdict_only_for_a_significant_positive_differenc
     assert causal_verdict(effects.loc['ignores']).startswith('no causal dependence')
     with pytest.raises(RecordError, match='one file per model'):
         load_effects(paths[:1], ['relies', 'ignores'])
+
+
+def test_baseline_tests_use_per_patient_means(scores):
+    models, priors, random = scores
+    ids = models['good'].index
+    groups = {m: pd.Series([f'p{i // 3}' for i in range(len(ids))], index=ids) for m in models}
+    table = baseline_table(models, {m: priors for m in models}, random, groups=groups)
+    row = table.set_index(['model', 'score']).loc[('mid', 'energy_pointing_game')]
+    a = models['mid']['energy_pointing_game'].groupby(groups['mid']).mean()
+    b = priors['centre']['energy_pointing_game'].groupby(groups['mid']).mean()
+    assert row['p_centre'] == pytest.approx(wilcoxon_test(a, b).p_value)  # 10 patients, not 30
+    assert row['diff_centre'] == pytest.approx((a - b).mean())
