@@ -14,7 +14,7 @@ def test_paired_test_on_identical_and_shifted_scores():
 
 def test_toy_validation_writes_every_table_with_priors_and_random_rows(tmp_path):
     run = PhantomValidation(str(tmp_path), num_patients=40, phantom_size=64, img_size=32,
-                            epochs=0, controls=2, batch_size=8)
+                            epochs=0, controls=2, batch_size=8, faithfulness_steps=2)
     path = run.run()
     text = open(path).read()
     for heading in ('## (i)', '## (ii)', 'dataset ROI prior', 'centre prior',
@@ -37,3 +37,6 @@ def test_toy_validation_writes_every_table_with_priors_and_random_rows(tmp_path)
     assert (tested['p_holm'] >= tested['p'] - 1e-12).all()
     assert np.isfinite(pd.read_csv(tmp_path / 'ii_interventions.csv')['region effect']).any()
     assert '| --- |' in md_table(methods)
+    # Faithfulness of the trained maps and of the priors, under the same model.
+    assert methods[['deletion_auc', 'insertion_auc']].loc['dataset ROI prior'].notna().all()
+    assert methods[['deletion_auc', 'insertion_auc']].loc['gradcam (trained)'].between(0, 1).all()
