@@ -36,6 +36,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--no-validate', action='store_true', help='skip validation')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr by the actual / base batch size')
+    parser.add_argument('--compile', action='store_true',
+                        help='torch.compile the train step (MMEngine cfg.compile)')
     parser.add_argument('--allow-overlap', action='store_true',
                         help='train even if train/val/test share images or patients '
                         '(recorded in run_info.json)')
@@ -67,6 +69,8 @@ def merge_args(cfg, args):
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, require_file(args.resume, 'checkpoint')
+    if args.compile:
+        cfg.compile = True
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
     loader_defaults = ConfigDict(pin_memory=True, persistent_workers=True,

@@ -11,6 +11,7 @@ from mmpretrain.registry import DATASETS
 from .csv_io import fail_duplicates, fail_rows, join_root, positive_indices, read_csv
 from .errors import XrayDataError
 from .labels import NIH_LABELS, NIH_NO_FINDING
+from .nih_layout import locate_nih_images
 from .patients import HOLDOUT_SPLITS, patient_holdout
 
 SPLIT_FILES = {'trainval': 'train_val_list.txt', 'test': 'test_list.txt'}
@@ -122,7 +123,8 @@ class NIHChestXray14Dataset(MultiLabelDataset):
 
         data_root/
             Data_Entry_2017.csv  train_val_list.txt  test_list.txt  BBox_List_2017.csv
-            images/00000001_000.png ...
+            images_001/images/00000001_000.png ...  (the archive as downloaded; or one
+            images/00000001_000.png ...             flat folder; see nih_layout.py)
 
     Args:
         data_root (str): Dataset root.
@@ -139,7 +141,10 @@ class NIHChestXray14Dataset(MultiLabelDataset):
         split_seed (int): Seed of the hold-out. Defaults to 0.
         bbox_file (str, optional): ``BBox_List_2017.csv`` (relative to ``data_root``); adds
             ``gt_bboxes`` (x1, y1, x2, y2) and ``gt_bbox_labels`` to the images it covers.
-        img_dir (str): Image folder relative to ``data_root``. Defaults to 'images'.
+        img_dir (str, optional): Image folder relative to ``data_root``; ``None`` finds
+            ``images_*/images/`` (the downloaded archive), else ``images/``. Defaults to None.
+        check_images (bool): Require every selected film on disk (an error names the missing
+            ones); False skips the look for metadata-only use. Defaults to True.
         **kwargs: Other ``BaseDataset`` arguments (``pipeline``, ``test_mode``, ...).
 
     Examples:
@@ -159,7 +164,8 @@ class NIHChestXray14Dataset(MultiLabelDataset):
                  val_fraction: float = 0.1,
                  split_seed: int = 0,
                  bbox_file: str | None = None,
-                 img_dir: str = 'images',
+                 img_dir: str | None = None,
+                 check_images: bool = True,
                  **kwargs) -> None:
         if split is not None and split not in SPLITS:
             raise ValueError(f'split must be one of {SPLITS} or None, got {split!r}')
@@ -169,6 +175,7 @@ class NIHChestXray14Dataset(MultiLabelDataset):
         self.split_seed = split_seed
         self.bbox_file = bbox_file
         self.img_dir = img_dir
+        self.check_images = check_images
         super().__init__(ann_file=ann_file, data_root=data_root, **kwargs)
 
     def _selected(self, images: pd.Series, patients: pd.Series) -> np.ndarray:
@@ -215,13 +222,14 @@ class NIHChestXray14Dataset(MultiLabelDataset):
         keep = np.flatnonzero(self._selected(df['image'], df['patient_id']))
         if len(keep) == 0:
             raise XrayDataError(f'{self.ann_file}: empty dataset for split {self.split!r}')
-        img_path = join_root(osp.join(self.data_root, self.img_dir), df['image'])
         images, patients, views = (df[c].to_numpy() for c in ('image', 'patient_id', 'view'))
+        rel = locate_nih_images(self.data_root, images[keep], self.img_dir, self.check_images)
+        img_path = join_root(self.data_root, pd.Series(rel))
         positives = positive_indices(targets)
         data_list = []
-        for pos in keep:
-            info = dict(img_path=img_path[pos],
-                        img_id=f'{self.img_dir}/{images[pos]}', patient_id=patients[pos],
+        for k, pos in enumerate(keep):
+            info = dict(img_path=img_path[k],
+                        img_id=rel[k], patient_id=patients[pos],
                         view=views[pos], gt_score=targets[pos], gt_label=positives[pos])
             info.update(boxes.get(images[pos], {}))
             data_list.append(info)

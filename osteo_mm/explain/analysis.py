@@ -36,7 +36,13 @@ def load_classifier(cfg: Config, checkpoint: str, device: str = 'cpu') -> Tuple[
         tuple[nn.Module, dict]: The model and the checkpoint's ``dataset_meta`` (may be empty).
     """
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-    model = MODELS.build(cfg.model)
+    model_cfg = cfg.model.copy()
+    # As MMEngine's Runner does: a top-level ``data_preprocessor`` (the dataset base configs
+    # set mean/std there) applies unless the model names its own. Without this the model
+    # would see unnormalised inputs and score films differently from tools/test.py.
+    if cfg.get('data_preprocessor') is not None:
+        model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
+    model = MODELS.build(model_cfg)
     ckpt = load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
     return model.to(device).eval(), dict(ckpt.get('meta', {}).get('dataset_meta') or {})
 

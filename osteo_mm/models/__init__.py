@@ -1,2 +1,10 @@
 """Models: classifiers, heads, losses and self-supervised algorithms."""
-from . import classifiers, guidance, heads, initializers, losses, selfsup  # noqa: F401
+from . import (  # noqa: F401
+    classifiers,
+    data_preprocessors,
+    guidance,
+    heads,
+    initializers,
+    losses,
+    selfsup,
+)

@@ -75,6 +75,9 @@ def test_nih_config_validates_on_a_patient_holdout_and_tests_on_test_list_only(t
             rows.append(f'{name},No Finding,{k},{p},050Y,F,PA,1,1,0.1,0.1')
             (trainval if p <= 30 else test).append(name)
     root = nih_root(tmp_path, rows=rows)
+    (tmp_path / 'images').mkdir()  # the dataset checks that every listed film exists
+    for name in trainval + test:
+        (tmp_path / 'images' / name).write_bytes(b'')
     (tmp_path / 'train_val_list.txt').write_text('\n'.join(trainval) + '\n')
     (tmp_path / 'test_list.txt').write_text('\n'.join(test) + '\n')
     train, val, test_ds = (build('nih_cxr14', f'{s}_dataloader', root, bbox_file=None)

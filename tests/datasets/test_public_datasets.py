@@ -11,7 +11,7 @@ from osteo_mm.datasets import XrayDataError
 from osteo_mm.datasets.labels import CHEXPERT_IGNORE, NIH_LABELS
 
 # serialize_data=False skips MMEngine's gc.collect(), which dominates tiny test datasets.
-NIH = partial(_NIH, serialize_data=False)
+NIH = partial(_NIH, serialize_data=False, check_images=False)  # metadata-only fixtures
 CheXpert = partial(_CheXpert, serialize_data=False)
 Unlabeled = partial(_Unlabeled, serialize_data=False)
 

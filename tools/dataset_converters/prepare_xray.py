@@ -1,4 +1,4 @@
-"""Convert DICOM/PNG/JPEG X-rays into a resized PNG cache with a manifest (resumable).
+"""Convert DICOM/PNG/JPEG X-rays into a resized PNG cache, or a memory-mapped array cache.
 
 Examples:
     python tools/dataset_converters/prepare_xray.py data/raw_dicoms data/cache \
@@ -6,12 +6,15 @@ Examples:
     python tools/dataset_converters/prepare_xray.py /archive/shoulder data/cache_deid \
         --deidentify --mapping-file private/deid_mapping.csv
 
+    python tools/dataset_converters/prepare_xray.py data/nih_cxr14 data/nih_array256 \
+        --format array --max-side 256 --workers 8      # training-ready shards + index.csv
+
 Re-running the same command after an interruption converts only what is missing.
 """
 import argparse
 
 from osteo_mm.datasets.errors import XrayDataError
-from osteo_mm.datasets.tools import prepare_xray
+from osteo_mm.datasets.tools import build_array_cache, prepare_xray
 from osteo_mm.utils.cli import UserInputError, cli_main
 
 
@@ -21,7 +24,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('out_dir', help='cache folder (manifest.csv is written here)')
     parser.add_argument('--ann-file', help='shoulder-schema CSV listing the images '
                         '(default: every DICOM/PNG/JPEG under src_root)')
-    parser.add_argument('--max-side', type=int, default=1024, help='longest output side')
+    parser.add_argument('--format', choices=['png', 'array'], default='png',
+                        help='png: one PNG per film + manifest.csv; array: fixed-size uint8 '
+                        'films in memory-mapped shards + index.csv (training-ready)')
+    parser.add_argument('--max-side', type=int, default=1024,
+                        help='longest output side (array: the square slot side)')
+    parser.add_argument('--shard-size', type=int, default=8192, help='array: films per shard')
     parser.add_argument('--workers', type=int, default=1, help='worker processes')
     parser.add_argument('--window', choices=['file', 'percentile'], default='file',
                         help='DICOM intensity window')
@@ -37,6 +45,16 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> None:
     args = parse_args(argv)
     try:
+        if args.format == 'array':
+            if args.deidentify:
+                raise ValueError('--deidentify applies to the PNG cache; build the array '
+                                 'cache from a de-identified PNG cache instead')
+            counts = build_array_cache(args.src_root, args.out_dir, ann_file=args.ann_file,
+                                       long_side=args.max_side, shard_size=args.shard_size,
+                                       workers=args.workers, window=args.window,
+                                       progress=not args.no_progress)
+            print(', '.join(f'{k}: {v}' for k, v in counts.items()))
+            return
         counts = prepare_xray(args.src_root, args.out_dir, ann_file=args.ann_file,
                               max_side=args.max_side, workers=args.workers,
                               deidentify=args.deidentify, mapping_file=args.mapping_file,

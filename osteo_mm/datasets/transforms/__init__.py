@@ -1,4 +1,5 @@
 """X-ray transforms: loading, intensity, mask-aware geometry and packing."""
+from .array_cache import LoadXrayFromArrayCache
 from .formatting import PackXrayInputs
 from .geometry import (
     XrayCenterCrop,
@@ -12,6 +13,7 @@ from .intensity import XrayCLAHE
 from .loading import LoadRoiMask, LoadXrayFromFile
 
 __all__ = [
-    'LoadXrayFromFile', 'LoadRoiMask', 'XrayCLAHE', 'XrayResize', 'XrayCenterCrop',
-    'XrayRandomResizedCrop', 'XrayRandomFlip', 'XrayRandomAffine', 'XrayPad', 'PackXrayInputs'
+    'LoadXrayFromFile', 'LoadXrayFromArrayCache', 'LoadRoiMask', 'XrayCLAHE', 'XrayResize',
+    'XrayCenterCrop', 'XrayRandomResizedCrop', 'XrayRandomFlip', 'XrayRandomAffine', 'XrayPad',
+    'PackXrayInputs'
 ]

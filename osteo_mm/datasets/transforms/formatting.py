@@ -25,7 +25,8 @@ class PackXrayInputs(PackInputs):
     """
 
     DEFAULT_META_KEYS = ('sample_idx', 'img_path', 'img_id', 'patient_id', 'ori_shape',
-                         'img_shape', 'transform_matrix', 'flip', 'flip_direction')
+                         'img_shape', 'transform_matrix', 'flip', 'flip_direction',
+                         'valid_shape')
 
     def __init__(self,
                  input_key: str = 'img',

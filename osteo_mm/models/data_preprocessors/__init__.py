@@ -1,0 +1,4 @@
+"""Data preprocessors (run on the device, after collation)."""
+from .device_augment import XrayDeviceAugPreprocessor
+
+__all__ = ['XrayDeviceAugPreprocessor']
