@@ -47,7 +47,7 @@ for flags in "${flag_sets[@]}"; do
     i=$((i + 1))
     stamp "causality run $i: $patients patients, ${size} px, $epochs epochs, flags: $flags"
     # shellcheck disable=SC2086  # FLAGS is a word list on purpose
-    timeout "$limit" "$py" benchmarks/cam_phantom_causality.py "$work/causality_$i" \
+    timeout "$limit" "$py" tools/analysis/cam_phantom_causality.py "$work/causality_$i" \
         --num-patients "$patients" --phantom-size "$size" --img-size "$size" \
         --epochs "$epochs" --batch-size 64 --num-workers "$workers" --gen-workers 16 $amp \
         --init-ckpt "$work/chest-spark/epoch_8.pth" $flags > "$out/causality_$i.log" 2>&1

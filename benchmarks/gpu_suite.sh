@@ -90,13 +90,13 @@ timeout 100 "$py" benchmarks/cam_throughput.py --data-root "$work/cam_phantom200
     2>"$work/cam_throughput.err" | tail -5 >> "$log"
 
 stamp "causality experiment: $patients patients, ${size} px, $epochs epochs"
-"$py" benchmarks/cam_phantom_causality.py "$work/causality" --num-patients "$patients" \
+"$py" tools/analysis/cam_phantom_causality.py "$work/causality" --num-patients "$patients" \
     --phantom-size "$size" --img-size "$size" --epochs "$epochs" --batch-size 64 \
     --num-workers "$workers" --gen-workers 16 --amp "${init[@]}" \
     > "$work/causality_layer4.log" 2>&1
 sed -n "/ on default layers,/,\$p" "$work/causality_layer4.log" >> "$log"
 stamp "same models, Grad-CAM on backbone.layer3"
-"$py" benchmarks/cam_phantom_causality.py "$work/causality" --num-patients "$patients" \
+"$py" tools/analysis/cam_phantom_causality.py "$work/causality" --num-patients "$patients" \
     --phantom-size "$size" --img-size "$size" --epochs "$epochs" --batch-size 64 \
     --num-workers "$workers" "${init[@]}" --target-layers backbone.layer3 \
     > "$work/causality_layer3.log" 2>&1

@@ -7,7 +7,7 @@
 #   chest-supervised multi-label findings of the chest phantom, 64 px, 6 epochs
 #   shoulder-rotation / -jigsaw / -relative-location / -genesis: pretext tasks on the shoulder
 #                    phantom's training images (the CPU configs of configs/proxy)
-# then fine-tunes scratch + all six inits with benchmarks/data_efficiency_phantom.py.
+# then fine-tunes scratch + all six inits with tools/analysis/data_efficiency_phantom.py.
 # Usage: bash benchmarks/proxy_transfer_phantom.sh [WORK_DIR]   (PYTHON=... to pick python)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,7 +50,7 @@ pretrain shoulder-relative-location \
 pretrain shoulder-genesis configs/proxy/genesis_resnet18_1xb16-coslr-20e_phantom-shoulder-64px.py \
     epoch_20.pth "$on_shoulder"
 
-"$py" benchmarks/data_efficiency_phantom.py --shoulder-root "$shoulder" --backbones resnet18 \
+"$py" tools/analysis/data_efficiency_phantom.py --shoulder-root "$shoulder" --backbones resnet18 \
     --spark-ckpt "$work/chest-spark/epoch_8.pth" \
     --init "chest-supervised@resnet18=$work/chest-supervised/epoch_6.pth" \
     --init "shoulder-rotation@resnet18=$work/shoulder-rotation/epoch_3.pth" \

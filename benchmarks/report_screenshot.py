@@ -1,11 +1,14 @@
 """Build a comparison report from synthetic records, time it, and screenshot it in Chromium.
 
 Three synthetic models (strong CNN, medium ViT, weak scratch model) on ``--images`` images of
-``--images / 2`` patients, with causality files and Grad-CAM-like overlay PNGs. The HTML report
-is rendered by headless Chromium (``apt-get install chromium``) into
-``docs/images/report_screenshot.png``.
+``--images / 2`` patients, with causality files, prior folders, ROI interventions and
+Grad-CAM-like overlay PNGs. The HTML report is rendered by headless Chromium
+(``apt-get install chromium``) into ``--screenshot``. With ``--html REPORT`` an existing report
+(e.g. the demo's ``work_dirs/demo/report/report.html``) is screenshot instead.
 
     python benchmarks/report_screenshot.py [--images 500] [--n-boot 2000] [--work-dir DIR]
+    python benchmarks/report_screenshot.py --html work_dirs/demo/report/report.html \
+        --screenshot docs/images/report_screenshot.png
 """
 import argparse
 import os
@@ -62,10 +65,38 @@ def write_records(root: str, n_images: int, seed: int = 0) -> dict:
                               osp.join(cam_dir, 'causality.csv'), index=False)
         for img_id in ids[:64]:  # gradcam.py writes overlays for its first --num-vis images
             cv2.imwrite(osp.join(cam_dir, 'vis', f'{img_id}.png'), synthetic_overlay(rng))
+        prior_dir = osp.join(root, f'{name}_priors')
+        os.makedirs(osp.join(prior_dir, 'random_weights'), exist_ok=True)
+        for prior, level in (('uniform', 0.12), ('centre', 0.3), ('dataset_roi', 0.45),
+                             ('random_weights/causality', 0.15)):
+            pd.DataFrame(dict(img_id=ids, method=prior, target_class=-1,
+                              roi_area_share=np.where(has_roi, 0.12, np.nan),
+                              pointing_game=np.where(has_roi, level, np.nan),
+                              energy_pointing_game=np.where(has_roi, level, np.nan))).to_csv(
+                                  osp.join(prior_dir, f'{prior}.csv'), index=False)
+        effects = osp.join(root, f'{name}_roi.csv')
+        pd.DataFrame(dict(img_id=ids, patient_id=[f'P{i // 2:04d}' for i in range(n_images)],
+                          target_class=y, roi_effect=strength + rng.normal(0, 1, n_images),
+                          control_effect=rng.normal(0, 1, n_images))).to_csv(effects,
+                                                                             index=False)
         for key, value in (('preds', pred_path), ('cams', osp.join(cam_dir, 'causality.csv')),
-                           ('dirs', cam_dir), ('names', name)):
-            paths[key].append(value)
+                           ('dirs', cam_dir), ('names', name), ('priors', prior_dir),
+                           ('effects', effects)):
+            paths.setdefault(key, []).append(value)
     return paths
+
+
+def screenshot(html: str, png: str, width: int = 1100, height: int = 5200) -> float:
+    """Render ``html`` with headless Chromium into ``png``; return the seconds it took."""
+    browser = shutil.which('chromium') or shutil.which('chromium-browser')
+    if browser is None:
+        raise SystemExit('error: chromium not found (apt-get install chromium)')
+    os.makedirs(osp.dirname(osp.abspath(png)), exist_ok=True)
+    start = time.perf_counter()
+    subprocess.run([browser, '--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars',
+                    f'--screenshot={osp.abspath(png)}', f'--window-size={width},{height}',
+                    'file://' + osp.abspath(html)], check=True, capture_output=True, timeout=180)
+    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -73,28 +104,27 @@ def main() -> None:
     parser.add_argument('--images', type=int, default=500)
     parser.add_argument('--n-boot', type=int, default=2000)
     parser.add_argument('--work-dir', help='keep inputs and report here (default: temp dir)')
+    parser.add_argument('--html', help='screenshot this existing report instead')
+    parser.add_argument('--height', type=int, default=5200, help='window height in px')
     parser.add_argument('--screenshot', default='docs/images/report_screenshot.png')
     args = parser.parse_args()
+    if args.html:
+        seconds = screenshot(args.html, args.screenshot, height=args.height)
+        print(f'chromium screenshot {args.screenshot} in {seconds:.1f} s')
+        return
     root = args.work_dir or tempfile.mkdtemp(prefix='report_bench_')
     os.makedirs(root, exist_ok=True)
     paths = write_records(root, args.images)
     start = time.perf_counter()
     written = compare_models(paths['preds'], osp.join(root, 'report'), names=paths['names'],
                              cam_paths=paths['cams'], images_dirs=paths['dirs'],
-                             n_boot=args.n_boot)
+                             n_boot=args.n_boot, prior_dirs=paths['priors'],
+                             roi_effect_paths=paths['effects'])
     elapsed = time.perf_counter() - start
     print(f'compare_models: 3 models x {args.images} images, n_boot {args.n_boot}: '
           f'{elapsed:.1f} s; report.html {osp.getsize(written["html"]) / 1e6:.2f} MB')
-    browser = shutil.which('chromium') or shutil.which('chromium-browser')
-    if browser is None:
-        raise SystemExit('error: chromium not found (apt-get install chromium)')
-    os.makedirs(osp.dirname(osp.abspath(args.screenshot)), exist_ok=True)
-    start = time.perf_counter()
-    subprocess.run([browser, '--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars',
-                    f'--screenshot={osp.abspath(args.screenshot)}', '--window-size=1200,3600',
-                    'file://' + osp.abspath(written['html'])],
-                   check=True, capture_output=True, timeout=120)
-    print(f'chromium screenshot {args.screenshot} in {time.perf_counter() - start:.1f} s')
+    seconds = screenshot(written['html'], args.screenshot, height=args.height)
+    print(f'chromium screenshot {args.screenshot} in {seconds:.1f} s')
     if args.work_dir is None:
         shutil.rmtree(root)
 

@@ -1,7 +1,8 @@
 """Predict single X-ray films (DICOM/PNG/JPEG) with a CAM overlay.
 
 For each FILE writes ``OUT/<name>.json`` (probabilities, predicted class, CAM method) and
-``OUT/<name>.png`` (image | CAM | CAM, original pixels). No DICOM identifier is ever written.
+``OUT/<name>.png`` (film | CAM overlay | map with its colour scale, original pixels).
+No DICOM identifier is ever written.
 
 Example:
     python tools/predict.py CONFIG CKPT film1.dcm film2.png --out-dir predictions/

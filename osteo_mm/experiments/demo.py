@@ -2,7 +2,9 @@
 
 chest + shoulder phantoms -> MAE (DeiT-tiny) and SparK (ResNet-18) pre-training on chest ->
 shoulder fine-tuning from scratch and from the pre-trained backbones -> test (AUC, accuracy,
-threshold fixed on validation) -> Grad-CAM + causality -> statistical comparison -> HTML report.
+threshold fixed on validation) -> Grad-CAM + causality -> baselines (uniform, centre and dataset
+ROI priors, randomised-weights maps) -> ROI intervention (does the decision depend on the
+expert region?) -> statistical comparison -> HTML report that opens with a results summary.
 
 Every step runs the same command-line tool a user would (``tools/*.py`` in a subprocess, its
 output in ``<work_dir>/logs/<step>.log``) and leaves ``<work_dir>/steps/<step>.done``, so an
@@ -32,6 +34,8 @@ class Scale:
     spark_config: str
     classifiers: Dict[str, str] = field(default_factory=dict)
     train_options: List[str] = field(default_factory=list)
+    #: Run the baselines (priors, random weights) and the ROI intervention per model.
+    baselines: bool = True
 
 
 SMALL = Scale(
@@ -46,7 +50,9 @@ SMALL = Scale(
 TOY = Scale(
     chest_patients=6, shoulder_patients=60, size=64, mae_config=SMALL.mae_config,
     spark_config=SMALL.spark_config, classifiers=SMALL.classifiers,
-    train_options=['train_cfg.max_epochs=1', 'train_dataloader.batch_size=8'])
+    train_options=['train_cfg.max_epochs=1', 'train_dataloader.batch_size=8'],
+    # Their tools have their own tests; at toy scale 8 more subprocesses cost the suite ~1 min.
+    baselines=False)
 FULL = Scale(
     chest_patients=3000, shoulder_patients=2000, size=256,
     mae_config='configs/mae/mae_deit-t-p16_8xb64-amp-coslr-400e_phantom-chest.py',
@@ -166,6 +172,17 @@ class Demo:
                 'tools/analysis/gradcam.py', config, ckpt, '--split', 'test',
                 '--out-dir', osp.join(work, 'cam'), '--num-vis', '24',
                 '--cfg-options'] + _data_options(shoulder, ('test', )))
+            if not s.baselines:
+                continue
+            # Baselines in this model's input geometry; the ROI prior from the training split.
+            self.step(f'priors_{name}', [
+                'tools/analysis/cam_priors.py', config, '--checkpoint', ckpt, '--split', 'test',
+                '--out-dir', osp.join(work, 'priors'), '--num-vis', '0',
+                '--cfg-options'] + _data_options(shoulder, ('train', 'test')))
+            self.step(f'roi_intervention_{name}', [
+                'tools/analysis/roi_intervention.py', config, ckpt, '--split', 'test',
+                '--fill', 'blur', '--out-dir', osp.join(work, 'roi_intervention'),
+                '--cfg-options'] + _data_options(shoulder, ('test', )))
         report = self.path('report')
         self.step('compare_models', [
             'tools/analysis/compare_models.py',
@@ -173,7 +190,10 @@ class Demo:
             '--names'] + [n for n, _, _ in models] + [
             '--cam'] + [osp.join(w, 'cam', 'causality.csv') for _, _, w in models] + [
             '--images-dir'] + [osp.join(w, 'cam') for _, _, w in models] + [
-            '--out', report, '--seed', str(self.seed)])
+            '--out', report, '--seed', str(self.seed)] + ([
+            '--priors'] + [osp.join(w, 'priors') for _, _, w in models] + [
+            '--roi-effects'] + [osp.join(w, 'roi_intervention', 'roi_intervention.csv')
+                                for _, _, w in models] if s.baselines else []))
         timings_file = self.path('timings.json')
         previous = json.load(open(timings_file)) if osp.isfile(timings_file) else {}
         previous.update(self.timings)

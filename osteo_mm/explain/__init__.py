@@ -1,11 +1,12 @@
 """Saliency maps (Grad-CAM family) for MMPretrain classifiers and their causality scores.
 
-Importing this package also registers :class:`CausalityMetric` and :class:`CAMClassifier`.
+Imports point one way: ``models`` (``CAMClassifier``, the CAM guidance) use this package, and
+this package uses ``evaluation`` (the causality scores); it never imports ``models``.
+Importing ``osteo_mm`` registers everything, :class:`CAMClassifier` included.
 """
-from osteo_mm.evaluation.metrics import causality  # noqa: F401
-from osteo_mm.models.classifiers import cam_classifier  # noqa: F401
 
-from .cam import CAM_METHODS, BatchCAM, CAMResult, cam_to_original
+from .attribution import ATTRIBUTION_METHODS
+from .cam import CAM_METHODS, METHODS, BatchCAM, CAMResult, cam_to_original
 from .reshape import TokensToFeatureMap
 from .targets import (
     CAM_SCORES,
@@ -17,7 +18,7 @@ from .targets import (
 )
 
 __all__ = [
-    'CAM_METHODS', 'CAM_SCORES', 'LogOddsTarget', 'BatchCAM', 'CAMResult', 'cam_to_original',
-    'TokensToFeatureMap',
+    'ATTRIBUTION_METHODS', 'CAM_METHODS', 'METHODS', 'CAM_SCORES', 'LogOddsTarget', 'BatchCAM',
+    'CAMResult', 'cam_to_original', 'TokensToFeatureMap',
     'default_target_layer_names', 'get_target_layers', 'parse_target', 'target_classes',
 ]

@@ -13,9 +13,10 @@ from torch import nn
 from torch.utils.data import Subset
 from tqdm import tqdm
 
-from osteo_mm.evaluation.metrics.causality import causality_scores
+from osteo_mm.evaluation.metrics.causality import causality_scores, zero_maps
 
 from .cam import BatchCAM, cam_to_original
+from .faithfulness import deletion_insertion
 from .io import id_to_relpath, save_csv, save_npz, save_png
 from .targets import TargetSpec
 from .visualize import cam_overlay
@@ -117,13 +118,20 @@ def _score_batch(records: Sequence[dict], tolerance: int, top_fraction: float) -
 def run_gradcam(model: nn.Module, dataset: BaseDataset, loader_cfg: dict, out_dir: str,
                 method: str = 'gradcam', target: TargetSpec = 'gt', num_vis: int = 16,
                 target_layers: Optional[Sequence[str]] = None, tolerance: int = 0,
-                top_fraction: float = 0.2, score: str = 'logit') -> pd.DataFrame:
+                top_fraction: float = 0.2, score: str = 'logit',
+                attribution_options: Optional[dict] = None,
+                faithfulness_steps: int = 0) -> pd.DataFrame:
     """Explain every image of ``dataset`` in batches and write the results under ``out_dir``.
 
     Writes ``maps/<img_id>.npz`` (``cam`` in network-input and ``cam_ori`` in original-image
     coordinates, ``target_class``, the scores), ``vis/<img_id>.png`` for the first ``num_vis``
     images (image | CAM | expert contour) and ``causality.csv`` (one row per image:
-    ``img_id, method, target_class`` and one column per score; empty scores without an ROI).
+    ``img_id, method, target_class, zero_map`` and one column per score; empty scores without
+    an ROI). ``zero_map`` is 1 for an all-zero map, scored by the rule of
+    :mod:`osteo_mm.evaluation.metrics.causality` (energy 0, rank scores at chance), not
+    dropped. With ``faithfulness_steps > 0`` every image (ROI or not) also gets
+    ``deletion_auc`` (lower = more faithful) and ``insertion_auc`` (higher = more faithful) of
+    the target class's probability (:mod:`.faithfulness`, RISE).
     Every file is written atomically; a rerun skips images whose ``.npz`` exists, so a killed
     run resumes where it stopped.
 
@@ -140,14 +148,19 @@ def run_gradcam(model: nn.Module, dataset: BaseDataset, loader_cfg: dict, out_di
         top_fraction (float): Pixel share of the top-k IoU/Dice. Defaults to 0.2.
         score (str): ``'logit'`` or ``'log-odds'`` (see :class:`BatchCAM`). Defaults to
             ``'logit'``.
+        attribution_options (dict, optional): Options of the input-attribution methods (see
+            :func:`osteo_mm.explain.attribution.attribution_maps`).
+        faithfulness_steps (int): Steps of the deletion/insertion curves; 0 (default) skips
+            them (they cost ``2 * (steps + 1)`` forward passes per image).
 
     Returns:
         pd.DataFrame: The causality table (also written to ``causality.csv``).
     """
-    explainer = BatchCAM(model, method=method, target_layers=target_layers, score=score)
+    explainer = BatchCAM(model, method=method, target_layers=target_layers, score=score,
+                         attribution_options=attribution_options)
     ids = image_ids(dataset)
     npz_paths = [osp.join(out_dir, 'maps', id_to_relpath(i, '.npz')) for i in ids]
-    _check_previous_run(npz_paths, method, str(target), score)
+    _check_previous_run(npz_paths, method, str(target), score, faithfulness_steps)
     todo = [i for i, path in enumerate(npz_paths) if not osp.isfile(path)]
     if todo:
         loader = Runner.build_dataloader(dict(
@@ -157,7 +170,7 @@ def run_gradcam(model: nn.Module, dataset: BaseDataset, loader_cfg: dict, out_di
                   desc=f'{method} CAMs') as bar:
             for batch in loader:
                 _explain_batch(explainer, batch, target, ids, npz_paths, out_dir, num_vis,
-                               tolerance, top_fraction)
+                               tolerance, top_fraction, faithfulness_steps)
                 bar.update(len(batch['inputs']))
     table = _collect(ids, npz_paths, method)
     save_csv(osp.join(out_dir, 'causality.csv'), table)
@@ -166,25 +179,34 @@ def run_gradcam(model: nn.Module, dataset: BaseDataset, loader_cfg: dict, out_di
 
 def _explain_batch(explainer: BatchCAM, batch: dict, target: TargetSpec, ids: List[str],
                    npz_paths: List[str], out_dir: str, num_vis: int, tolerance: int,
-                   top_fraction: float) -> None:
-    result, samples = explainer.explain(batch, target)
+                   top_fraction: float, faithfulness_steps: int = 0) -> None:
+    result, samples, inputs = explainer.explain(batch, target, return_inputs=True)
     indices = [int(s.sample_idx) for s in samples]
     records = [_sample_record(s, cam, ids[i]) for s, cam, i in zip(samples, result.cams, indices)]
     scores = _score_batch(records, tolerance, top_fraction)
+    zero = zero_maps(result.cams)
+    if faithfulness_steps:
+        curves = deletion_insertion(explainer.model, inputs, result.cams,
+                                    result.target_classes, steps=faithfulness_steps)
+        for k, row in enumerate(scores):
+            row.update(deletion_auc=float(curves['deletion_auc'][k]),
+                       insertion_auc=float(curves['insertion_auc'][k]))
     for k, idx in enumerate(indices):
         rec = records[k]
         if idx < num_vis:
             save_png(osp.join(out_dir, 'vis', id_to_relpath(ids[idx], '.png')),
                      cam_overlay(batch['inputs'][k], rec['cam'], rec['mask']))
-        save_npz(npz_paths[idx], cam=rec['cam'].astype(np.float16),
+        save_npz(npz_paths[idx], cam=rec['cam'].astype(np.float16), zero_map=zero[k],
                  cam_ori=rec['cam_ori'].astype(np.float16),
                  target_class=np.int64(result.target_classes[k]), method=explainer.method,
                  target=str(target), cam_score=explainer.score,
+                 faithfulness_steps=np.int64(faithfulness_steps),
                  **{SCORE_PREFIX + name: value for name, value in scores[k].items()})
 
 
-def _check_previous_run(npz_paths: List[str], method: str, target: str, score: str) -> None:
-    """Refuse to mix maps of another method, target or score into an existing output folder."""
+def _check_previous_run(npz_paths: List[str], method: str, target: str, score: str,
+                        faithfulness_steps: int = 0) -> None:
+    """Refuse to mix maps of another method, target, score or curve setting into a folder."""
     for path in npz_paths:
         if osp.isfile(path):
             with np.load(path) as stored:
@@ -195,6 +217,11 @@ def _check_previous_run(npz_paths: List[str], method: str, target: str, score: s
                     raise ValueError(
                         f'{path} holds {old[0]} maps of the {old[2]} for target {old[1]}, '
                         f'not {method} of the {score} for {target}: use another --out-dir')
+                steps = int(stored['faithfulness_steps']) \
+                    if 'faithfulness_steps' in stored.files else 0
+                if steps != faithfulness_steps:
+                    raise ValueError(f'{path} was written with {steps} deletion/insertion steps, '
+                                     f'not {faithfulness_steps}: use another --out-dir')
 
 
 def _collect(ids: List[str], npz_paths: List[str], method: str) -> pd.DataFrame:
@@ -202,7 +229,9 @@ def _collect(ids: List[str], npz_paths: List[str], method: str) -> pd.DataFrame:
     rows = []
     for img_id, path in zip(ids, npz_paths):
         with np.load(path) as stored:
-            row = dict(img_id=img_id, method=method, target_class=int(stored['target_class']))
+            row = dict(img_id=img_id, method=method, target_class=int(stored['target_class']),
+                       zero_map=int(stored['zero_map']) if 'zero_map' in stored.files
+                       else int(zero_maps(stored['cam'][None])[0]))
             row.update({k[len(SCORE_PREFIX):]: float(stored[k]) for k in stored.files
                         if k.startswith(SCORE_PREFIX)})
         rows.append(row)

@@ -1,17 +1,27 @@
 """Batched class-activation maps for MMPretrain classifiers (pytorch-grad-cam methods)."""
 import contextlib
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, Optional, Sequence
 
 import cv2
 import numpy as np
 import torch
 from mmpretrain.models.heads import MultiLabelClsHead
-from mmpretrain.structures import DataSample
-from pytorch_grad_cam import EigenCAM, GradCAM, GradCAMPlusPlus, LayerCAM, ScoreCAM, XGradCAM
+from pytorch_grad_cam import (
+    AblationCAM,
+    AblationLayerVit,
+    EigenCAM,
+    GradCAM,
+    GradCAMPlusPlus,
+    HiResCAM,
+    LayerCAM,
+    ScoreCAM,
+    XGradCAM,
+)
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from torch import nn
 
+from .attribution import ATTRIBUTION_METHODS, VIT_METHODS, attribution_maps
 from .device_cam import DEVICE_METHODS, device_cams
 from .reshape import TokensToFeatureMap
 from .targets import (
@@ -31,8 +41,12 @@ CAM_METHODS: Dict[str, type] = {
     'layercam': LayerCAM,
     'eigencam': EigenCAM,
     'scorecam': ScoreCAM,
+    'hirescam': HiResCAM,
+    'ablationcam': AblationCAM,
 }
-GRADIENT_FREE = ('eigencam', 'scorecam')
+GRADIENT_FREE = ('eigencam', 'scorecam', 'ablationcam')
+#: Every method :class:`BatchCAM` offers: the CAMs above and :mod:`.attribution`'s methods.
+METHODS = tuple(sorted(CAM_METHODS)) + ATTRIBUTION_METHODS
 CAM_BACKENDS = ('auto', 'device', 'grad-cam')
 
 
@@ -88,10 +102,15 @@ class BatchCAM:
 
     Args:
         model (nn.Module): An MMPretrain classifier (``model(x)`` returns logits).
-        method (str): One of :data:`CAM_METHODS`. Defaults to ``'gradcam'``.
+        method (str): One of :data:`METHODS`: a CAM of :data:`CAM_METHODS` (at the target
+            layers) or an input attribution of :mod:`.attribution` (occlusion, Integrated
+            Gradients, input x gradient; for ViTs attention rollout and the gradient-weighted
+            transformer attribution), which ignore ``target_layers``. Defaults to
+            ``'gradcam'``.
         target_layers (Sequence[str], optional): Dotted module names; default: last backbone
             stage for CNNs, ``backbone.layers[-1].ln1`` for ViTs.
-        score_cam_batch_size (int): Masked images per forward pass for ScoreCAM. Defaults to 32.
+        score_cam_batch_size (int): Masked images per forward pass for ScoreCAM and
+            Ablation-CAM. Defaults to 32.
         score (str): What is explained for the target class: ``'logit'`` (the raw output, as
             pytorch-grad-cam does) or ``'log-odds'`` (:class:`LogOddsTarget`; for sigmoid heads
             the logit already is the log-odds). Defaults to ``'logit'``.
@@ -100,6 +119,8 @@ class BatchCAM:
             ``'grad-cam'`` (pytorch-grad-cam, which post-processes on the host) or ``'auto'``
             (``'device'`` where the method has it, else ``'grad-cam'``). Both give the same
             maps to float rounding. Defaults to ``'auto'``.
+        attribution_options (dict, optional): Options of :func:`.attribution.attribution_maps`
+            (occlusion window/stride, Integrated-Gradients steps, internal batch size).
 
     Example:
         >>> explainer = BatchCAM(model, method='gradcam++')
@@ -110,9 +131,9 @@ class BatchCAM:
     def __init__(self, model: nn.Module, method: str = 'gradcam',
                  target_layers: Optional[Sequence[str]] = None,
                  score_cam_batch_size: int = 32, score: str = 'logit',
-                 backend: str = 'auto') -> None:
-        if method not in CAM_METHODS:
-            raise ValueError(f'unknown CAM method {method!r}; choose from {sorted(CAM_METHODS)}')
+                 backend: str = 'auto', attribution_options: Optional[dict] = None) -> None:
+        if method not in METHODS:
+            raise ValueError(f'unknown CAM method {method!r}; choose from {list(METHODS)}')
         if score not in CAM_SCORES:
             raise ValueError(f'unknown CAM score {score!r}; choose from {CAM_SCORES}')
         if backend not in CAM_BACKENDS:
@@ -123,14 +144,22 @@ class BatchCAM:
         self.on_device = backend != 'grad-cam' and method in DEVICE_METHODS
         self.model = model
         self.method = method
-        self.layer_names = list(target_layers or default_target_layer_names(model))
-        self.layers = get_target_layers(model, self.layer_names)
+        self.attribution = method in ATTRIBUTION_METHODS
+        self.attribution_options = dict(attribution_options or {})
+        backbone = getattr(model, 'backbone', None)
+        self.vit = backbone is not None and is_vit(backbone)
+        if method in VIT_METHODS and not self.vit:
+            raise ValueError(f'{method!r} explains ViTs only; {type(backbone).__name__} is not '
+                             'one')
+        if self.attribution:
+            self.layer_names, self.layers = [], []
+        else:
+            self.layer_names = list(target_layers or default_target_layer_names(model))
+            self.layers = get_target_layers(model, self.layer_names)
         self.score_cam_batch_size = score_cam_batch_size
         self.score = score
         self._log_odds = score == 'log-odds' and not isinstance(
             getattr(model, 'head', None), MultiLabelClsHead)
-        backbone = getattr(model, 'backbone', None)
-        self.vit = backbone is not None and is_vit(backbone)
 
     @property
     def num_classes(self) -> Optional[int]:
@@ -151,6 +180,10 @@ class BatchCAM:
         if classes is not None and len(classes) != len(inputs):
             raise ValueError(f'{len(classes)} target classes for {len(inputs)} images: '
                              'give exactly one per image')
+        if self.attribution:
+            maps, chosen, logits = attribution_maps(self.model, inputs, classes, self.method,
+                                                    self._log_odds, self.attribution_options)
+            return CAMResult(maps.cpu().numpy(), chosen.cpu().numpy(), logits)
         reshape = TokensToFeatureMap(self.model.backbone) if self.vit else None
         if self.on_device:
             self.model.eval()  # as pytorch-grad-cam does: BatchNorm/dropout in inference mode
@@ -168,9 +201,11 @@ class BatchCAM:
                        else [ClassifierOutputTarget(int(c)) for c in classes])
         grad_ctx = (torch.no_grad() if self.method in GRADIENT_FREE
                     else _gradients_from(self.model, self.layers, inputs))
+        extra = dict(ablation_layer=AblationLayerVit()) if (
+            self.method == 'ablationcam' and self.vit) else {}
         cam = CAM_METHODS[self.method](model=self.model, target_layers=self.layers,
-                                       reshape_transform=reshape)
-        cam.batch_size = self.score_cam_batch_size  # read by ScoreCAM only
+                                       reshape_transform=reshape, **extra)
+        cam.batch_size = self.score_cam_batch_size  # read by ScoreCAM and AblationCAM only
         try:
             with grad_ctx, reshape or contextlib.nullcontext():
                 maps = cam(input_tensor=inputs, targets=targets)
@@ -180,21 +215,24 @@ class BatchCAM:
         chosen = logits.argmax(dim=1).cpu().numpy() if classes is None else np.asarray(classes)
         return CAMResult(np.asarray(maps, dtype=np.float32), chosen.astype(np.int64), logits)
 
-    def explain(self, data_batch: dict,
-                target: TargetSpec = 'gt') -> Tuple[CAMResult, List[DataSample]]:
+    def explain(self, data_batch: dict, target: TargetSpec = 'gt',
+                return_inputs: bool = False) -> tuple:
         """Preprocess a collated batch and compute its maps.
 
         Args:
             data_batch (dict): A batch from the dataloader (``inputs``, ``data_samples``).
             target (str | int): ``'gt'``, ``'pred'`` or a class index. Defaults to ``'gt'``.
+            return_inputs (bool): Also return the preprocessed network inputs.
 
         Returns:
-            tuple[CAMResult, list[DataSample]]: Maps and the preprocessed samples.
+            tuple: ``(CAMResult, list[DataSample])``, plus the ``(B, C, H, W)`` inputs with
+            ``return_inputs``.
         """
         data = self.model.data_preprocessor(data_batch, False)
         samples = data['data_samples']
         classes = target_classes(target, samples, self.num_classes)
-        return self(data['inputs'], classes), samples
+        result = self(data['inputs'], classes)
+        return (result, samples, data['inputs']) if return_inputs else (result, samples)
 
 
 def cam_to_original(cam: np.ndarray, transform_matrix: np.ndarray,

@@ -3,12 +3,13 @@
 pytorch-grad-cam copies every activation and gradient to the host inside its hooks and then
 weights, rectifies, scales and resizes each map in NumPy/OpenCV, one image at a time. On a GPU
 that host work dominated a CAM pass (0.61 ms per image of post-processing alone at 256 px
-against 0.84 ms for the whole pass; docs/benchmarks.md, "GPU"), so for the four methods whose
-maps are closed-form in activations and gradients the same arithmetic is done here in batched
-torch ops on the device. The formulas, the epsilons and the post-processing order (rectify,
-per-map min-max, bilinear resize with half-pixel centres, layer mean, min-max again) follow
-pytorch-grad-cam 1.5.7, so the maps equal the library's to float rounding (tested);
-gradient-free methods (EigenCAM, ScoreCAM) stay with the library.
+against 0.84 ms for the whole pass; docs/benchmarks.md, "GPU"), so for the five methods whose
+maps are closed-form in activations and gradients (Grad-CAM, Grad-CAM++, XGrad-CAM, LayerCAM,
+HiResCAM) the same arithmetic is done here in batched torch ops on the device. The formulas,
+the epsilons and the post-processing order (rectify, per-map min-max, bilinear resize with
+half-pixel centres, layer mean, min-max again) follow pytorch-grad-cam 1.5.7, so the maps
+equal the library's to float rounding (tested); gradient-free methods (EigenCAM, ScoreCAM,
+Ablation-CAM) stay with the library.
 """
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -41,6 +42,11 @@ def _xgradcam_map(acts: torch.Tensor, grads: torch.Tensor) -> torch.Tensor:
     return (weights * acts).sum(dim=1)
 
 
+def _hirescam_map(acts: torch.Tensor, grads: torch.Tensor) -> torch.Tensor:
+    """HiResCAM (Draelos & Carin, 2020): element-wise gradients times activations, summed."""
+    return (grads * acts).sum(dim=1)
+
+
 def _layercam_map(acts: torch.Tensor, grads: torch.Tensor) -> torch.Tensor:
     """LayerCAM (Jiang et al., 2021): element-wise positive gradients times activations."""
     return (grads.clamp(min=0) * acts).sum(dim=1)
@@ -51,6 +57,7 @@ DEVICE_METHODS: Dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] 
     'gradcam++': _gradcam_pp_map,
     'xgradcam': _xgradcam_map,
     'layercam': _layercam_map,
+    'hirescam': _hirescam_map,
 }
 
 

@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from .cam import BatchCAM, cam_to_original
 from .io import save_png, write_atomic
-from .visualize import cam_overlay
+from .visualize import prediction_panels
 
 
 def class_names(dataset_meta: dict, cfg: Config, num_classes: int) -> List[str]:
@@ -43,7 +43,8 @@ def predict_files(model: nn.Module, pipeline_cfg: Sequence[dict], files: Sequenc
     """Predict and explain each file; write ``<stem>.json`` and ``<stem>.png`` to ``out_dir``.
 
     The JSON holds the file's base name, class probabilities, the predicted class and the CAM
-    method; the PNG shows image | CAM | CAM (no expert contour) in original-image pixels. Only
+    method; the PNG shows film | CAM overlay | the map alone with its colour scale, in
+    original-image pixels (:func:`~osteo_mm.explain.visualize.prediction_panels`). Only
     pixel data is read from DICOMs, so no identifier can reach the outputs.
 
     Args:
@@ -87,7 +88,7 @@ def predict_files(model: nn.Module, pipeline_cfg: Sequence[dict], files: Sequenc
         record = dict(file=osp.basename(path), pred_label=pred, pred_class=names[pred],
                       probabilities=dict(zip(names, probs)), cam_method=method, cam_score=score,
                       cam_target_class=int(result.target_classes[0]), overlay=f'{stem}.png')
-        save_png(osp.join(out_dir, f'{stem}.png'), cam_overlay(original, cam))
+        save_png(osp.join(out_dir, f'{stem}.png'), prediction_panels(original, cam))
         write_atomic(osp.join(out_dir, f'{stem}.json'), json.dumps(record, indent=2).encode())
         records.append(record)
     return records

@@ -1,8 +1,32 @@
-"""Turn transformer tokens into a feature map that CAM methods can weight."""
-from typing import Optional, Tuple
+"""Turn transformer tokens into a feature map that CAM methods can weight.
+
+The one implementation of the ViT token reshape: the CAMs here and the CAM guidance loss
+(``osteo_mm.models.guidance.cam_alignment``) both use it.
+"""
+from typing import Optional, Sequence, Tuple
 
 import torch
 from torch import nn
+
+
+def tokens_to_grid(tokens: torch.Tensor, grid: Sequence[int]) -> torch.Tensor:
+    """Fold the patch tokens of ``(B, N, C)`` ViT tokens into a ``(B, C, h, w)`` map.
+
+    The ``N - h * w`` leading tokens (class / distillation tokens in MMPretrain's ViTs) are
+    dropped.
+
+    Args:
+        tokens (torch.Tensor): ``(B, N, C)`` tokens.
+        grid (Sequence[int]): ``(h, w)`` patch grid (``patch_embed``'s second output).
+
+    Returns:
+        torch.Tensor: ``(B, C, h, w)`` feature map.
+    """
+    h, w = (int(v) for v in grid)
+    if tokens.dim() != 3 or tokens.shape[1] < h * w:
+        raise ValueError(f'expected (B, N >= {h * w}, C) tokens, got {tuple(tokens.shape)}')
+    patches = tokens[:, tokens.shape[1] - h * w:]
+    return patches.reshape(tokens.shape[0], h, w, -1).permute(0, 3, 1, 2)
 
 
 class TokensToFeatureMap:
@@ -49,8 +73,4 @@ class TokensToFeatureMap:
         """
         if self.grid is None:
             raise RuntimeError('no patch grid recorded: call the model inside the context')
-        h, w = self.grid
-        if tokens.dim() != 3 or tokens.shape[1] < h * w:
-            raise ValueError(f'expected (B, N >= {h * w}, C) tokens, got {tuple(tokens.shape)}')
-        patches = tokens[:, tokens.shape[1] - h * w:]
-        return patches.reshape(tokens.shape[0], h, w, -1).permute(0, 3, 1, 2)
+        return tokens_to_grid(tokens, self.grid)

@@ -6,6 +6,7 @@ render with the Agg canvas whatever the session's backend and never open a windo
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
+import cv2
 import matplotlib.image as mpimg
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_curve
 
 from ..explain.io import id_to_relpath
+from ..explain.visualize import ROI_COLOUR
 from ..stats import bootstrap_ci
 from .records import Predictions
 from .summary import model_groups, model_strata
@@ -87,14 +89,28 @@ def calibration_figure(models: Dict[str, Predictions], n_bins: int = 10) -> Figu
     return fig
 
 
+#: Line styles of the trivial priors in the causality figure.
+PRIOR_STYLES = {'uniform': ('uniform (chance)', 'grey', ':'),
+                'centre': ('centre prior', 'tab:orange', '--'),
+                'dataset_roi': ('dataset ROI prior', 'tab:red', '-.')}
+
+
 def causality_figure(causality: Dict[str, pd.DataFrame],
-                     columns: Optional[Sequence[str]] = None, per_row: int = 3) -> Figure:
-    """Violin plus box plot per causality score, one violin per model.
+                     columns: Optional[Sequence[str]] = None, per_row: int = 3,
+                     priors: Optional[Dict[str, Dict[str, pd.DataFrame]]] = None,
+                     random: Optional[Dict[str, pd.DataFrame]] = None) -> Figure:
+    """Violin plus box plot per causality score, one violin per model, with baselines.
 
     Args:
         causality (dict[str, pd.DataFrame]): model name -> per-image scores (NaN = no score).
         columns (Sequence[str], optional): scores to plot; default all.
         per_row (int): panels per row. Defaults to 3.
+        priors (dict[str, dict[str, pd.DataFrame]], optional): model -> trivial prior ->
+            per-image scores; each prior's mean over the model's images is drawn as a
+            horizontal line across that model's violin (priors are scored in each model's
+            input geometry).
+        random (dict[str, pd.DataFrame], optional): model -> its randomised-weights copy's
+            scores; its mean is drawn as a black cross on the model's violin.
 
     Returns:
         Figure: one panel per score column.
@@ -103,19 +119,70 @@ def causality_figure(causality: Dict[str, pd.DataFrame],
     names = list(causality)
     n_cols = min(per_row, len(columns))
     n_rows = -(-len(columns) // n_cols)
-    fig = Figure(figsize=(1.0 + (0.9 + 0.8 * len(names)) * n_cols, 3.4 * n_rows))
+    fig = Figure(figsize=(1.0 + (0.9 + 0.8 * len(names)) * n_cols, 3.4 * n_rows + 0.6))
     axes = fig.subplots(n_rows, n_cols, squeeze=False).ravel()
+    handles = {}
     for ax, column in zip(axes, columns):
         data = [causality[name][column].dropna().to_numpy() for name in names]
         positions = [i for i, d in enumerate(data, start=1) if d.size]
-        ax.violinplot([d for d in data if d.size], positions=positions, showextrema=False)
-        ax.boxplot([d for d in data if d.size], positions=positions, widths=0.15)
+        if positions:
+            ax.violinplot([d for d in data if d.size], positions=positions, showextrema=False)
+            ax.boxplot([d for d in data if d.size], positions=positions, widths=0.15)
+        for i, name in enumerate(names, start=1):
+            for prior, table in (priors or {}).get(name, {}).items():
+                if column not in table.columns:
+                    continue
+                label, colour, style = PRIOR_STYLES.get(prior, (prior, 'k', '--'))
+                mean = float(table[column].reindex(causality[name].index).mean())
+                handles[label] = ax.hlines(mean, i - 0.45, i + 0.45, colors=colour,
+                                           linestyles=style, lw=1.4)
+            table = (random or {}).get(name)
+            if table is not None and column in table.columns:
+                handles['random-weights copy (mean)'], = ax.plot(
+                    [i], [float(table[column].reindex(causality[name].index).mean())], 'kx',
+                    ms=8, mew=2)
         ax.set_xticks(range(1, len(names) + 1), names, rotation=20)
         ax.set_title(column, fontsize=9)
     for ax in axes[len(columns):]:
         ax.axis('off')
-    fig.tight_layout()
+    if handles:
+        fig.legend(list(handles.values()), list(handles), loc='lower center',
+                   ncol=len(handles), fontsize=8, frameon=False)
+        fig.tight_layout(rect=(0, 0.6 / (3.4 * n_rows + 0.6), 1, 1))
+    else:
+        fig.tight_layout()
     return fig
+
+
+def roi_filled_panel(overlay: np.ndarray) -> Optional[np.ndarray]:
+    """The film of an overlay with its expert ROI blurred out (the intervention's blur fill).
+
+    ``gradcam.py`` overlays are three panels, image | CAM | CAM with the expert contour drawn
+    in exactly :data:`~osteo_mm.explain.visualize.ROI_COLOUR`; the contour is filled to recover
+    the ROI, and the film is replaced inside it by its Gaussian blur (sigma 1/32 of the side,
+    as :func:`osteo_mm.explain.intervention.fill_regions` does for ``fill='blur'``).
+
+    Args:
+        overlay (np.ndarray): RGB(A) overlay as read by ``matplotlib.image.imread``.
+
+    Returns:
+        np.ndarray or None: the RGB film with the ROI filled, or None when it has no contour.
+    """
+    rgb = overlay[..., :3]
+    if rgb.dtype != np.uint8:
+        rgb = np.rint(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
+    width = rgb.shape[1] // 3
+    film, outlined = rgb[:, :width], rgb[:, 2 * width:3 * width]
+    colour = np.array(ROI_COLOUR[::-1], np.uint8)  # BGR constant, RGB image
+    contour = np.all(outlined == colour, axis=-1).astype(np.uint8)
+    if not contour.any():
+        return None
+    shapes, _ = cv2.findContours(contour, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    region = np.zeros_like(contour)
+    cv2.drawContours(region, shapes, -1, 1, thickness=cv2.FILLED)
+    sigma = max(film.shape[0] / 32, 0.5)
+    blurred = cv2.GaussianBlur(film, (0, 0), sigma)
+    return np.where(region[..., None] > 0, blurred, film)
 
 
 def overlay_file(directory: str, img_id: str) -> Optional[str]:
@@ -162,7 +229,7 @@ def gallery_rows(models: Dict[str, Predictions], images_dirs: Sequence[str],
 
 def gallery_figure(models: Dict[str, Predictions], images_dirs: Sequence[str],
                    rows: Sequence[int]) -> Figure:
-    """Grid of CAM overlays: one row per image, one column per model.
+    """Grid of CAM overlays: one row per image, one column per model, then the ROI-filled film.
 
     Args:
         models (dict[str, Predictions]): aligned predictions.
@@ -177,8 +244,10 @@ def gallery_figure(models: Dict[str, Predictions], images_dirs: Sequence[str],
     # Row height follows the overlays' aspect ratio (gradcam.py writes three panels side by side).
     height, width = mpimg.imread(overlay_file(images_dirs[0], first.img_id[rows[0]])).shape[:2]
     cell = 3.2
-    fig = Figure(figsize=(1.4 + cell * len(names), len(rows) * (cell * height / width + 0.4)))
-    axes = fig.subplots(len(rows), len(names), squeeze=False)
+    fig = Figure(figsize=(1.4 + cell * len(names) + cell / 3,
+                          len(rows) * (cell * height / width + 0.4)))
+    axes = fig.subplots(len(rows), len(names) + 1, squeeze=False,
+                        gridspec_kw=dict(width_ratios=[3] * len(names) + [1]))
     for r, idx in enumerate(rows):
         img_id = first.img_id[idx]
         truth = 'positive' if first.y_true[idx] else 'negative'
@@ -189,6 +258,12 @@ def gallery_figure(models: Dict[str, Predictions], images_dirs: Sequence[str],
             ax.imshow(mpimg.imread(overlay_file(directory, img_id)))
             decision = 'pos' if model.y_pred[idx] else 'neg'
             ax.set_title(f'{name}: p={model.score[idx]:.2f} ({decision})', fontsize=8)
+        ax = axes[r, -1]
+        ax.axis('off')
+        filled = roi_filled_panel(mpimg.imread(overlay_file(images_dirs[0], img_id)))
+        if filled is not None:
+            ax.imshow(filled)
+            ax.set_title('ROI filled (blur)', fontsize=8)
         axes[r, 0].text(-0.05, 0.5, f'{img_id}\ntruth: {truth}', transform=axes[r, 0].transAxes,
                         ha='right', va='center', fontsize=7)
     fig.tight_layout()

@@ -8,13 +8,17 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 _STYLE = """
-body { font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
+body { font-family: sans-serif; margin: 2em auto; max-width: 1100px; padding: 0 1em;
+       color: #222; line-height: 1.45; }
 h1 { font-size: 1.6em; } h2 { font-size: 1.25em; border-bottom: 1px solid #ccc; }
-table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0 1em; }
-th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; white-space: nowrap; }
-div.scroll { overflow-x: auto; }
-th { background: #f0f0f0; } td:first-child, th:first-child { text-align: left; }
+table { border-collapse: collapse; font-size: 0.8em; margin: 0.5em 0 1em; max-width: 100%; }
+th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: right; }
+td { white-space: nowrap; } th { white-space: normal; background: #f0f0f0; }
+div.scroll { overflow-x: auto; max-width: 100%; }
+td:first-child, th:first-child { text-align: left; white-space: normal; }
 img { max-width: 100%; } p.note { color: #555; font-size: 0.9em; }
+p.summary { font-size: 1.0em; margin: 0.4em 0 0.8em; }
+details { margin: 0.3em 0; } summary { cursor: pointer; font-weight: bold; }
 """
 
 
@@ -50,6 +54,16 @@ def table_html(table: pd.DataFrame) -> str:
     """An escaped HTML table of a DataFrame (index included), scrolling when too wide."""
     body = table.to_html(escape=True, na_rep='n/a', float_format=lambda v: f'{v:.4g}', border=0)
     return f'<div class="scroll">{body}</div>'
+
+
+def paragraph_html(text: str) -> str:
+    """An escaped paragraph of the report's summary."""
+    return f'<p class="summary">{html.escape(text)}</p>'
+
+
+def details_html(title: str, body: str) -> str:
+    """A collapsible block (closed by default) around trusted ``body`` HTML."""
+    return f'<details><summary>{html.escape(title)}</summary>\n{body}</details>\n'
 
 
 def note_html(text: str) -> str:

@@ -47,7 +47,7 @@ _THRESHOLD_NAMES = ('accuracy', 'balanced_accuracy', 'sensitivity', 'specificity
 MCNEMAR_METHOD = 'obuchowski'
 #: Causality columns that describe the expert ROI rather than the model (the ROI's share of
 #: the image is the pointing game's chance level): shown per model, never tested or ranked.
-REFERENCE_SCORES = ('roi_area_share', )
+REFERENCE_SCORES = ('roi_area_share', 'zero_map')
 #: Paired tests available for per-image causality scores.
 CAUSALITY_TESTS = ('wilcoxon', 'permutation')
 #: Causality score ranked by default when present (the CAM energy inside the expert ROI).
@@ -246,49 +246,63 @@ def _paired_score_row(a: np.ndarray, b: np.ndarray, groups: np.ndarray, strata: 
                 p_value=test.p_value, ci_note=ci.note)
 
 
-def ranking_table(table: pd.DataFrame, weight_auc: float = 0.5,
-                  rank_metric: Optional[str] = None) -> pd.DataFrame:
-    """Rank models by ``weight_auc * AUC + (1 - weight_auc) * mean causality score``.
+def _cam_columns(table: pd.DataFrame) -> List[str]:
+    return [c[4:] for c in table.columns
+            if c.startswith('cam_') and not c.endswith(('_low', '_high', '_n', '_n_skipped'))
+            and c[4:] not in REFERENCE_SCORES]
 
-    Both terms must lie in [0, 1] so the weighting means what it says. Without causality
-    scores the ranking is by AUC alone.
+
+def ranking_table(table: pd.DataFrame, baselines: Optional[pd.DataFrame] = None,
+                  rank_metric: Optional[str] = None) -> pd.DataFrame:
+    """Rank models by a scale-free rule: the mean of their AUC rank and their causality rank.
+
+    Ranks never add quantities of different scales (an AUC and an overlap score). The
+    causality rank orders the models by the lift of ``rank_metric`` over its best trivial prior
+    when ``baselines`` are given (:func:`osteo_mm.report.baselines.baseline_table`), else by the
+    score's mean (same order when every model faces the same priors); lower-is-better scores
+    (deletion AUCs) rank ascending. Ties of the mean rank go to the higher AUC. Without
+    causality scores the ranking is by AUC alone.
 
     Args:
         table (pd.DataFrame): output of :func:`model_table`.
-        weight_auc (float): weight of the AUC in [0, 1]. Defaults to 0.5.
+        baselines (pd.DataFrame, optional): per (model, score) lifts over the priors.
         rank_metric (str, optional): causality score column (without ``cam_``); defaults to
             :data:`DEFAULT_RANK_METRIC` when present, else the first model-dependent column.
 
     Returns:
-        pd.DataFrame: indexed by model, sorted best first, with ``rank``, ``auc``, the causality
-        column (if any), ``combined`` and the ``weighting`` as text.
+        pd.DataFrame: indexed by model, sorted best first, with ``rank``, ``auc``,
+        ``rank_auc``, the causality value and ``rank_cam`` (if any), ``mean_rank`` and the
+        ``rule`` as text.
 
     Raises:
-        RecordError: unknown ``rank_metric``, or a causality mean outside [0, 1].
+        RecordError: unknown ``rank_metric``.
     """
-    if not 0 <= weight_auc <= 1:
-        raise RecordError(f'weight_auc must lie in [0, 1], got {weight_auc}')
-    cam_columns = [c[4:] for c in table.columns
-                   if c.startswith('cam_') and not c.endswith(('_low', '_high', '_n', '_n_skipped'))
-                   and c[4:] not in REFERENCE_SCORES]
+    from .baselines import lower_is_better
+
+    cam_columns = _cam_columns(table)
     ranking = table[['auc']].copy()
+    ranking['rank_auc'] = ranking['auc'].rank(ascending=False, method='min')
     if not cam_columns:
-        ranking['combined'] = ranking['auc']
-        ranking['weighting'] = '1.0 * AUC (no causality scores given)'
+        ranking['mean_rank'] = ranking['rank_auc']
+        ranking['rule'] = 'AUC rank (no causality scores given)'
     else:
         metric = rank_metric or (DEFAULT_RANK_METRIC if DEFAULT_RANK_METRIC in cam_columns
                                  else cam_columns[0])
         if metric not in cam_columns:
             raise RecordError(f'rank metric {metric!r} is not a causality column '
                               f'(have {cam_columns})')
-        values = table[f'cam_{metric}']
-        if ((values < 0) | (values > 1)).any():
-            raise RecordError(f'causality score {metric!r} has means outside [0, 1]; pick a '
-                              'bounded score for the ranking')
-        ranking[f'cam_{metric}'] = values
-        ranking['combined'] = weight_auc * ranking['auc'] + (1 - weight_auc) * values
-        ranking['weighting'] = f'{weight_auc:g} * AUC + {1 - weight_auc:g} * mean {metric}'
-    ranking = ranking.sort_values('combined', ascending=False)
+        ranking[f'cam_{metric}'] = table[f'cam_{metric}']
+        key, what = f'cam_{metric}', f'mean {metric}'
+        if baselines is not None and not baselines.empty and \
+                (baselines['score'] == metric).any():
+            lifts = baselines[baselines['score'] == metric].set_index('model')['lift']
+            ranking[f'lift_{metric}'] = lifts.reindex(ranking.index)
+            key, what = f'lift_{metric}', f'lift of {metric} over its best trivial prior'
+        ranking['rank_cam'] = ranking[key].rank(ascending=lower_is_better(metric),
+                                                method='min', na_option='bottom')
+        ranking['mean_rank'] = (ranking['rank_auc'] + ranking['rank_cam']) / 2
+        ranking['rule'] = f'mean of AUC rank and rank of the {what}; ties: higher AUC'
+    ranking = ranking.sort_values(['mean_rank', 'auc'], ascending=[True, False])
     ranking.insert(0, 'rank', np.arange(1, len(ranking) + 1))
     return ranking
 

@@ -20,6 +20,7 @@ from osteo_mm.evaluation.metrics.causality import (
     roi_area_share,
     saliency_auroc,
     spearman_correlation,
+    zero_maps,
 )
 
 H = W = 32
@@ -180,3 +181,37 @@ def test_batch_of_random_224_px_maps_scores_near_chance():
     scores = causality_scores(maps, masks, tolerance=8)
     assert all(v.shape == (100,) for v in scores.values())
     assert 0.45 < np.nanmean(scores['saliency_auroc']) < 0.55  # random maps: chance
+
+
+def test_all_zero_maps_are_scored_by_the_stated_rule_and_counted():
+    zero = np.zeros((H, W))
+    scores = causality_scores(_batch(zero, ROI), _batch(ROI, ROI))
+    share = ROI.mean()
+    assert zero_maps(_batch(zero, ROI, 0.5 * OUTSIDE)).tolist() == [True, False, False]
+    assert scores['energy_pointing_game'][0] == 0  # no mass inside the ROI, not NaN
+    assert scores['saliency_auroc'][0] == 0.5  # every pixel tied
+    assert scores['pointing_game'][0] == pytest.approx(share)
+    assert scores['relevance_rank_accuracy'][0] == pytest.approx(share)
+    assert scores['iou_otsu'][0] == 0 and scores['iou_top20'][0] == pytest.approx(share)
+    assert all(np.isfinite(v[0]) for v in scores.values())
+
+
+def test_metric_counts_zero_maps_and_averages_every_score_over_the_same_images():
+    metric = METRICS.build(dict(type='CausalityMetric'))
+    full = np.ones((H, W), np.uint8)  # no background: saliency AUROC undefined
+    cases = ((ROI, ROI, True), (np.zeros((H, W)), ROI, True), (ROI, full, True),
+             (np.zeros((H, W)), None, False))
+    samples = []
+    for cam, mask, has_roi in cases:
+        sample = DataSample(metainfo=dict(has_roi=has_roi))
+        sample.set_field(torch.from_numpy(cam.astype(np.float32)), 'cam', dtype=torch.Tensor)
+        if has_roi:
+            sample.set_field(torch.from_numpy(mask), 'roi_mask', dtype=torch.Tensor)
+        samples.append(sample.to_dict())
+    metric.process(None, samples)
+    result = metric.evaluate(4)
+    assert result['causality/n_zero_maps'] == 2
+    assert result['causality/num_scored'] == 2 and result['causality/num_undefined'] == 1
+    # Energy is defined on the full-mask image (1.0) but left out with its other scores.
+    assert result['causality/energy_pointing_game'] == pytest.approx(0.5)
+    assert result['causality/saliency_auroc'] == pytest.approx(0.75)

@@ -42,3 +42,13 @@ def test_backend_choice_reaches_the_explainer_and_gives_the_same_maps():
         with torch.no_grad():
             maps[backend] = torch.stack([s.cam for s in model.predict(inputs)])
     torch.testing.assert_close(maps['device'], maps['grad-cam'], atol=1e-5, rtol=0)
+
+
+def test_input_attributions_work_inside_the_test_loop():
+    model = tiny_resnet(model_type='CAMClassifier',
+                        cam_cfg=dict(method='input-x-gradient', score='log-odds'))
+    with torch.no_grad():  # as in MMEngine's TestLoop
+        out = model.predict(torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(2)))
+    assert all(s.cam.shape == (32, 32) and np.ptp(s.cam.numpy()) > 0 for s in out)
+    assert [s.cam_target for s in out] == [int(s.pred_label) for s in out]
+    assert all(p.grad is None and p.requires_grad for p in model.parameters())

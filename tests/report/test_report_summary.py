@@ -85,15 +85,29 @@ def test_pairwise_uses_the_named_tests_and_holm_per_metric(three_models):
         np.testing.assert_allclose(group['p_holm'], holm(group['p_value']))
 
 
-def test_ranking_states_weighting_and_orders_models(three_models):
+def test_ranking_is_the_mean_of_auc_and_causality_ranks(three_models):
     models, cams = three_models
     table = model_table(models, cams, n_boot=20)
-    ranking = ranking_table(table, weight_auc=0.25)
-    expected = 0.25 * table['auc'] + 0.75 * table['cam_energy']
-    np.testing.assert_allclose(ranking['combined'], expected[ranking.index])
+    # Make the two criteria disagree: C gets the best causality score, A keeps the best AUC.
+    table.loc['C', 'cam_energy'] = 0.9
+    ranking = ranking_table(table)
+    auc_rank = table['auc'].rank(ascending=False)
+    cam_rank = table['cam_energy'].rank(ascending=False)
+    np.testing.assert_allclose(ranking['mean_rank'], ((auc_rank + cam_rank) / 2)[ranking.index])
     assert list(ranking['rank']) == [1, 2, 3]
-    assert ranking['combined'].is_monotonic_decreasing
-    assert ranking['weighting'].iloc[0] == '0.25 * AUC + 0.75 * mean energy'
+    assert ranking['mean_rank'].is_monotonic_increasing
+    assert ranking.index[0] == 'A'  # mean rank 1.5 ties with C; the higher AUC wins the tie
+    assert 'combined' not in ranking and 'AUC rank' in ranking['rule'].iloc[0]
+    # Scale-free: rescaling the causality score (x 100) changes nothing.
+    scaled = table.copy()
+    scaled['cam_energy'] *= 100
+    assert list(ranking_table(scaled).index) == list(ranking.index)
+    # With baselines the causality rank follows the lift over the best prior.
+    baselines = pd.DataFrame(dict(model=['A', 'B', 'C'], score='energy',
+                                  lift=[-0.2, 0.1, 0.0]))
+    lifted = ranking_table(table, baselines)
+    assert list(lifted['rank_cam'][['A', 'B', 'C']]) == [3, 1, 2]
+    assert 'lift of energy over its best trivial prior' in lifted['rule'].iloc[0]
     auc_only = ranking_table(model_table(models, None, n_boot=20))
     assert list(auc_only.index) == list(table['auc'].sort_values(ascending=False).index)
     with pytest.raises(RecordError, match="rank metric 'iou'"):
@@ -149,7 +163,7 @@ def test_reference_scores_are_reported_but_not_tested_or_ranked(three_models):
     table = model_table(models, cams, n_boot=10)
     np.testing.assert_allclose(table['cam_roi_area_share'], 0.3)
     assert 'cam_roi_area_share' not in set(pairwise_table(models, cams, n_boot=10)['metric'])
-    assert 'energy_pointing_game' in ranking_table(table)['weighting'].iloc[0]
+    assert 'energy_pointing_game' in ranking_table(table)['rule'].iloc[0]
 
 
 def test_permutation_test_can_replace_wilcoxon_for_causality(three_models):

@@ -11,6 +11,10 @@ def test_demo_runs_end_to_end_and_resumes(tmp_path, capsys):
     demo = Demo(str(tmp_path / 'demo'), scale='toy')
     report = demo.run()
     assert osp.isfile(report) and '<html' in open(report).read().lower()
+    page = open(report).read()
+    # The report opens with its results summary (toy scale runs no baselines, and says so).
+    assert page.index('<h2>Summary</h2>') < page.index('<table')
+    assert 'ranks first of 4 models' in page and 'not assessed' in page
     names = ['resnet18_scratch', 'resnet18_spark', 'deit-tiny_scratch', 'deit-tiny_mae']
     for name in names:
         preds = pd.read_csv(demo.path('runs', name, 'preds.csv'))

@@ -137,7 +137,8 @@ def test_runner_writes_maps_overlays_and_causality_table(tiny_cam_setup, tmp_pat
     assert table['img_id'].tolist() == ids
     assert table['target_class'].tolist() == [0, 1, 0, 1, 0]  # gt labels
     on_disk = pd.read_csv(osp.join(out, 'causality.csv'))
-    assert list(on_disk.columns[:3]) == ['img_id', 'method', 'target_class']
+    assert list(on_disk.columns[:4]) == ['img_id', 'method', 'target_class', 'zero_map']
+    assert set(on_disk['zero_map']) <= {0, 1}
     for score in ('pointing_game', 'energy_pointing_game', 'roi_area_share', 'iou_otsu',
                   'dice_otsu', 'iou_top20', 'dice_top20', 'saliency_auroc',
                   'relevance_rank_accuracy'):
@@ -196,3 +197,21 @@ def test_tools_test_reports_accuracy_and_causality_in_one_table(tiny_cam_setup, 
     result = json.load(open(metrics))
     assert 'accuracy/top1' in result and result['causality/num_scored'] == 4
     assert 0 <= result['causality/saliency_auroc'] <= 1
+
+
+def test_cli_input_attribution_with_deletion_insertion_aucs(tiny_cam_setup, tmp_path,
+                                                            monkeypatch):
+    config, ckpt = tiny_cam_setup
+    out = str(tmp_path / 'ig')
+    args = [config, ckpt, '--method', 'integrated-gradients', '--ig-steps', '4',
+            '--faithfulness-steps', '2', '--out-dir', out, '--num-vis', '1']
+    assert run_main('analysis/gradcam.py', args, monkeypatch) == 0
+    table = pd.read_csv(osp.join(out, 'causality.csv'))
+    assert (table['method'] == 'integrated-gradients').all()
+    # Deletion/insertion need no ROI: every image, the ROI-less last one included.
+    for column in ('deletion_auc', 'insertion_auc'):
+        assert table[column].between(0, 1).all(), column
+    assert np.isnan(table['energy_pointing_game'].iloc[4])
+    assert osp.isfile(osp.join(out, 'vis', 'patient0', 'shoulder.png.png'))
+    with pytest.raises(ValueError, match='deletion/insertion steps'):
+        _run(config, ckpt, out, method='integrated-gradients', faithfulness_steps=4)

@@ -51,7 +51,14 @@ def test_predict_png_and_dicom_without_identifiers(tiny_cam_setup, tmp_path, mon
     assert record['cam_score'] == 'log-odds'
     assert record['pred_class'] == max(record['probabilities'], key=record['probabilities'].get)
     overlay = cv2.imread(str(out / 'film_b.png'))
-    assert overlay.shape == (ORI_H + 8, 3 * ORI_W, 3)  # original film size, three panels
+    assert overlay.shape[0] == ORI_H + 8 and overlay.shape[1] > 3 * ORI_W  # + colour bar
+    film, heat, raw = (overlay[:, k * ORI_W:(k + 1) * ORI_W].astype(int) for k in range(3))
+    # Each panel adds something: a grey film, a coloured overlay, and the map alone (not the
+    # overlay again, as 'image | CAM | CAM' did).
+    assert (film[..., 0] == film[..., 1]).all() and (film[..., 1] == film[..., 2]).all()
+    assert np.abs(heat - raw).mean() > 5 and np.abs(heat - film).mean() > 5
+    bar = overlay[:, 3 * ORI_W:]
+    assert (bar == 255).mean() > 0.2  # white label area beside the JET bar
     for name in os.listdir(out):
         blob = open(out / name, 'rb').read()
         for value in IDENTIFIERS.values():

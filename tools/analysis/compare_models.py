@@ -1,13 +1,17 @@
 """Compare models on accuracy/AUC and Grad-CAM causality with CIs and paired tests.
 
 Reads per-image prediction files (``tools/test.py --out``) and, optionally, causality files
-(``tools/analysis/gradcam.py``), one per model in the same order, and writes tables
-(CSV/JSON/Markdown), plots and a self-contained ``report.html`` into ``--out``.
+(``tools/analysis/gradcam.py``), their baselines (``tools/analysis/cam_priors.py``: trivial
+priors and randomised-weights maps) and ROI interventions (``tools/analysis/roi_intervention.py``),
+one per model in the same order, and writes tables (CSV/JSON/Markdown), plots and a
+self-contained ``report.html`` that opens with a results summary into ``--out``.
 
 Example:
     python tools/analysis/compare_models.py --preds cnn.csv vit.csv --names CNN ViT \\
         --cam cnn_cam/causality.csv vit_cam/causality.csv \\
-        --images-dir cnn_cam vit_cam --out work_dirs/compare
+        --images-dir cnn_cam vit_cam --priors cnn_priors vit_priors \\
+        --roi-effects cnn_roi/roi_intervention.csv vit_roi/roi_intervention.csv \\
+        --out work_dirs/compare
 """
 import argparse
 
@@ -26,10 +30,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--out', required=True, help='output directory')
     parser.add_argument('--positive-class', default='osteoporosis',
                         help='class whose prob_<class> column is the positive score')
-    parser.add_argument('--weight-auc', type=float, default=0.5,
-                        help='ranking = w * AUC + (1 - w) * mean causality score')
-    parser.add_argument('--rank-metric', help='causality score used for the ranking '
-                        '(default: the first score column)')
+    parser.add_argument('--priors', nargs='+',
+                        help='cam_priors.py --out-dir folders, one per model (same order; '
+                        'their random_weights/ maps are the random-model baseline) or one for '
+                        'all')
+    parser.add_argument('--roi-effects', nargs='+', help='roi_intervention.csv, one per model, '
+                        'same order')
+    parser.add_argument('--rank-metric', help='causality score of the ranking (default: '
+                        'energy_pointing_game if present, else the first score column); '
+                        'models are ranked by the mean of their AUC rank and their rank on '
+                        "this score's lift over the best prior")
     parser.add_argument('--cam-test', choices=['wilcoxon', 'permutation'], default='wilcoxon',
                         help='paired test of per-image causality scores')
     parser.add_argument('--n-boot', type=int, default=2000, help='bootstrap resamples')
@@ -52,9 +62,10 @@ def main(argv=None) -> None:
         written = compare_models(args.preds, args.out, names=args.names, cam_paths=args.cam,
                                  images_dirs=args.images_dir,
                                  positive_class=args.positive_class,
-                                 weight_auc=args.weight_auc, rank_metric=args.rank_metric,
+                                 rank_metric=args.rank_metric,
                                  n_boot=args.n_boot, alpha=args.alpha, seed=args.seed,
-                                 max_gallery=args.max_gallery, cam_test=args.cam_test)
+                                 max_gallery=args.max_gallery, cam_test=args.cam_test,
+                                 prior_dirs=args.priors, roi_effect_paths=args.roi_effects)
     except RecordError as err:
         raise UserInputError(str(err)) from None
     print(f"Report written to {written['html']}")

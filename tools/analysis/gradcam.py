@@ -11,7 +11,7 @@ import argparse
 
 from mmengine.config import DictAction
 
-from osteo_mm.explain import CAM_METHODS, CAM_SCORES, parse_target
+from osteo_mm.explain import CAM_SCORES, METHODS, parse_target
 from osteo_mm.explain.analysis import build_split, load_classifier, run_gradcam
 from osteo_mm.utils.cli import UserInputError, cli_main, load_config, require_file
 
@@ -21,7 +21,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('config', help='config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--split', default='test', choices=['test', 'val', 'train'])
-    parser.add_argument('--method', default='gradcam', choices=sorted(CAM_METHODS))
+    parser.add_argument('--method', default='gradcam', choices=METHODS,
+                        help='a CAM (at --target-layers) or an input attribution: occlusion, '
+                        'integrated-gradients, input-x-gradient; ViTs: attention-rollout, '
+                        'transformer-attribution')
+    parser.add_argument('--occlusion-window', type=int,
+                        help='occlusion window in px (default 1/8 of the side, stride half)')
+    parser.add_argument('--ig-steps', type=int, default=32, help='Integrated-Gradients steps')
+    parser.add_argument('--faithfulness-steps', type=int, default=0,
+                        help='steps of the deletion/insertion curves (RISE) whose AUCs join '
+                        'causality.csv; 0 skips them (2 * (steps + 1) forwards per image)')
     parser.add_argument('--score', default='logit', choices=CAM_SCORES,
                         help="explained score of the target class: the raw 'logit' or its "
                         "'log-odds' against the other classes (drops what all logits share)")
@@ -43,6 +52,8 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
     require_file(args.checkpoint, 'checkpoint')
+    if args.faithfulness_steps < 0:
+        raise UserInputError(f'--faithfulness-steps must be >= 0, got {args.faithfulness_steps}')
     try:
         target = parse_target(args.target)
         dataset, loader_cfg = build_split(cfg, args.split)
@@ -50,7 +61,13 @@ def main(argv=None) -> None:
         table = run_gradcam(model, dataset, loader_cfg, args.out_dir, method=args.method,
                             target=target, num_vis=args.num_vis,
                             target_layers=args.target_layers, tolerance=args.tolerance,
-                            top_fraction=args.top_fraction, score=args.score)
+                            top_fraction=args.top_fraction, score=args.score,
+                            attribution_options=dict(
+                                occlusion_window=args.occlusion_window,
+                                occlusion_stride=(args.occlusion_window // 2 or 1
+                                                  if args.occlusion_window else None),
+                                ig_steps=args.ig_steps),
+                            faithfulness_steps=args.faithfulness_steps)
     except ValueError as err:
         raise UserInputError(str(err)) from None
     print(f'{len(table)} images -> {args.out_dir}/causality.csv')

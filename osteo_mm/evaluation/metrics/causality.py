@@ -14,6 +14,14 @@ equally, the expected value under random tie-breaking) and every score becomes a
 histogram computation instead of a sort per map, which keeps 1,000 maps at 224 px within the
 2 s budget (docs/benchmarks.md).
 
+All-zero maps (:func:`zero_maps`; e.g. a Grad-CAM whose rectified map is empty) are scored by one
+rule instead of being dropped: a map without mass has none inside the ROI (energy pointing game
+0), and every rank-based score is that of a map whose pixels are all tied (random tie-breaking:
+saliency AUROC 0.5, pointing game and relevance rank accuracy = the ROI's area share, top-k
+IoU/Dice of the whole image, Otsu foreground empty so Otsu IoU/Dice 0). They are counted
+(``zero_map`` per image in ``causality.csv``, ``n_zero_maps`` in :class:`CausalityMetric`), so a
+model whose maps are often empty is neither scored on a favourable subset nor hidden.
+
 :class:`CausalityMetric` lets MMEngine's test loop report the batch means next to accuracy/AUC.
 """
 from typing import Dict, List, Optional, Sequence
@@ -124,7 +132,8 @@ def _batch_stats(cams: np.ndarray, masks: np.ndarray, tolerance: int = 0,
                              'contain negative or non-finite values')
         total = cam.sum(axis=(1, 2), dtype=np.float64)
         inside = np.einsum('nij,nij->n', cam, mask.astype(np.float32), dtype=np.float64)
-        energy[part] = np.divide(inside, total, out=np.full(len(cam), np.nan), where=total > 0)
+        # An all-zero map has no mass inside the ROI: energy 0 (module docstring).
+        energy[part] = np.divide(inside, total, out=np.zeros(len(cam)), where=total > 0)
         pointing[part] = _peak_hits(cam, mask, hi, tolerance)
         keys = _quantize(cam, lo, hi, n_levels)
         keys *= 2
@@ -136,6 +145,21 @@ def _batch_stats(cams: np.ndarray, masks: np.ndarray, tolerance: int = 0,
     has_roi = roi_hist.sum(axis=1) > 0
     return dict(hist=both.sum(axis=2), roi_hist=roi_hist, has_roi=has_roi,
                 energy=_nan_where(energy, ~has_roi), pointing=_nan_where(pointing, ~has_roi))
+
+
+def zero_maps(cams: np.ndarray) -> np.ndarray:
+    """Which maps are all zero (no pixel above 0): the maps the all-zero rule scores.
+
+    Args:
+        cams (np.ndarray): ``(N, H, W)`` non-negative maps.
+
+    Returns:
+        np.ndarray: ``(N,)`` bool.
+    """
+    cams = np.asarray(cams)
+    if cams.ndim != 3:
+        raise ValueError(f'cams must have shape (N, H, W), got {cams.shape}')
+    return ~(cams.reshape(len(cams), -1) > 0).any(axis=1)
 
 
 def roi_area_share(masks: np.ndarray) -> np.ndarray:
@@ -180,7 +204,7 @@ def energy_pointing_game(cams: np.ndarray, masks: np.ndarray) -> np.ndarray:
         masks (np.ndarray): ``(N, H, W)`` expert masks.
 
     Returns:
-        np.ndarray: ``(N,)`` energy shares; NaN for an empty mask or an all-zero map.
+        np.ndarray: ``(N,)`` energy shares; 0 for an all-zero map; NaN for an empty mask.
     """
     return _batch_stats(cams, masks)['energy']
 
@@ -408,7 +432,10 @@ class CausalityMetric(BaseMetric):
     MMEngine's test loop runs under ``torch.no_grad()`` and metrics never see the model, so the
     maps must already be in the data samples: use ``model=dict(type='CAMClassifier', ...)``,
     which stores ``cam`` next to ``roi_mask`` (both network-input coordinates). Samples without
-    an ROI (``has_roi=False``) are counted but not scored.
+    an ROI (``has_roi=False``) are counted but not scored. All-zero maps are scored by the rule
+    of this module's docstring and counted as ``n_zero_maps`` (over all samples); every mean is
+    over the same images (those with an ROI where every score is defined, ``num_scored``;
+    ``num_undefined`` counts ROI images left out, e.g. a mask covering the whole image).
 
     Config keys:
         - ``type='CausalityMetric'``
@@ -443,27 +470,34 @@ class CausalityMetric(BaseMetric):
             if 'cam' not in sample:
                 raise KeyError(f"sample {sample.get('img_id', '?')} has no 'cam': test with "
                                "model type 'CAMClassifier' to compute saliency maps")
-            if not sample.get('has_roi', 'roi_mask' in sample):
-                self.results.append(None)
-                continue
             cam = torch.as_tensor(sample['cam']).float().cpu().numpy()[None]
+            zero = bool(zero_maps(cam)[0])
+            if not sample.get('has_roi', 'roi_mask' in sample):
+                self.results.append(dict(zero_map=zero, scores=None))
+                continue
             mask = torch.as_tensor(sample['roi_mask']).cpu().numpy()[None]
             scores = causality_scores(cam, mask, self.tolerance, self.top_fraction,
                                       self.n_levels)
-            self.results.append({k: float(v[0]) for k, v in scores.items()})
+            self.results.append(dict(zero_map=zero,
+                                     scores={k: float(v[0]) for k, v in scores.items()}))
 
-    def compute_metrics(self, results: List[Optional[dict]]) -> Dict[str, float]:
-        """Average every score over the samples that have an ROI (NaNs ignored).
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        """Average every score over the same images: those with an ROI and every score defined.
 
         Args:
-            results (list): Per-sample score dicts (None for samples without ROI).
+            results (list): Per-sample ``zero_map`` flags and score dicts (None without ROI).
 
         Returns:
-            dict[str, float]: Mean scores plus ``num_scored``.
+            dict[str, float]: Mean scores plus ``num_scored``, ``num_undefined`` and
+            ``n_zero_maps``.
         """
-        scored = [r for r in results if r is not None]
-        metrics = {'num_scored': float(len(scored))}
-        for key in (scored[0] if scored else {}):
-            values = np.array([r[key] for r in scored], dtype=np.float64)
-            metrics[key] = float(np.nanmean(values)) if np.isfinite(values).any() else np.nan
+        with_roi = [r['scores'] for r in results if r['scores'] is not None]
+        keys = list(with_roi[0]) if with_roi else []
+        values = np.array([[r[k] for k in keys] for r in with_roi], dtype=np.float64)
+        defined = np.isfinite(values).all(axis=1) if with_roi else np.zeros(0, bool)
+        metrics = {'num_scored': float(defined.sum()),
+                   'num_undefined': float(len(with_roi) - defined.sum()),
+                   'n_zero_maps': float(sum(r['zero_map'] for r in results))}
+        for j, key in enumerate(keys):
+            metrics[key] = float(values[defined, j].mean()) if defined.any() else np.nan
         return metrics

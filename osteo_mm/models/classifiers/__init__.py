@@ -1,4 +1,5 @@
-"""Classifiers: MMPretrain image classifiers extended for expert-guided training."""
+"""Classifiers: MMPretrain image classifiers extended for expert-guided training and CAMs."""
+from .cam_classifier import CAMClassifier
 from .guided import GuidedImageClassifier
 
-__all__ = ['GuidedImageClassifier']
+__all__ = ['CAMClassifier', 'GuidedImageClassifier']

@@ -23,10 +23,11 @@ class CAMClassifier(ImageClassifier):
     Checkpoints of a plain ``ImageClassifier`` load unchanged (same parameters).
 
     Config keys (in addition to those of ``ImageClassifier``):
-        - ``cam_cfg`` (dict, optional): ``method`` (``'gradcam'`` default; see
-          ``osteo_mm.explain.CAM_METHODS``), ``target`` (``'pred'`` default, ``'gt'`` or a class
-          index), ``target_layers`` (dotted names; default last stage / ViT ``layers[-1].ln1``),
-          ``score``, ``backend`` and ``score_cam_batch_size`` (see
+        - ``cam_cfg`` (dict, optional): ``method`` (``'gradcam'`` default; any of
+          ``osteo_mm.explain.METHODS``: the CAMs and the input attributions), ``target``
+          (``'pred'`` default, ``'gt'`` or a class index), ``target_layers`` (dotted names;
+          default last stage / ViT ``layers[-1].ln1``), ``score``, ``backend``,
+          ``score_cam_batch_size`` and ``attribution_options`` (see
           :class:`~osteo_mm.explain.BatchCAM`).
 
     Example:

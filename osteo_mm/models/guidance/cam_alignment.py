@@ -1,6 +1,6 @@
 """Attention guidance: differentiable Grad-CAM mass outside the ROI or its mismatch with the ROI's
 shape (in the spirit of GAIN)."""
-import math
+import contextlib
 from typing import List, Optional, Tuple
 
 import torch
@@ -9,56 +9,10 @@ import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
+from osteo_mm.explain.reshape import TokensToFeatureMap
+from osteo_mm.explain.targets import default_target_layer_names, is_vit
+
 from .base import BaseGuidance
-
-
-def default_target_layer(backbone: nn.Module) -> str:
-    """Name the layer whose Grad-CAM is aligned, for MMPretrain ResNets and ViTs.
-
-    ResNets: the last residual stage. ViTs: ``ln1`` of the last block, because the patch tokens
-    *leaving* the last block do not reach the class token (their gradient is zero), while the
-    normalised tokens entering its attention do.
-
-    Args:
-        backbone: The classifier's backbone.
-
-    Returns:
-        The module name relative to the classifier, e.g. ``'backbone.layer4'``.
-
-    Raises:
-        ValueError: For other backbones; set ``target_layer`` in the config instead.
-    """
-    if hasattr(backbone, 'res_layers'):
-        return f'backbone.{backbone.res_layers[-1]}'
-    if hasattr(backbone, 'num_extra_tokens') and hasattr(backbone, 'layers'):
-        return f'backbone.layers.{len(backbone.layers) - 1}.ln1'
-    raise ValueError(f'No default Grad-CAM layer for {type(backbone).__name__}; '
-                     'set target_layer in the guidance config.')
-
-
-def tokens_to_grid(tokens: torch.Tensor, num_extra_tokens: int,
-                   input_size: Tuple[int, int]) -> torch.Tensor:
-    """Reshape ViT tokens (N, L, C) to a feature map (N, C, h, w), dropping the extra tokens.
-
-    Args:
-        tokens: Token sequence with the class/distillation tokens first.
-        num_extra_tokens: How many leading tokens are not patches.
-        input_size: ``(H, W)`` of the network input, to recover the grid's aspect ratio.
-
-    Returns:
-        The patch tokens as a channels-first grid.
-
-    Raises:
-        ValueError: If the patch tokens do not tile the input.
-    """
-    patches = tokens[:, num_extra_tokens:]
-    num_patches = patches.shape[1]
-    stride = math.sqrt(input_size[0] * input_size[1] / num_patches)
-    height = round(input_size[0] / stride)
-    width = num_patches // max(height, 1)
-    if height * width != num_patches:
-        raise ValueError(f'{num_patches} patch tokens do not tile an input of size {input_size}.')
-    return patches.transpose(1, 2).reshape(tokens.shape[0], -1, height, width)
 
 
 @MODELS.register_module()
@@ -99,7 +53,9 @@ class CAMAlignmentGuidance(BaseGuidance):
         - ``type='CAMAlignmentGuidance'``
         - ``weight`` (float): λ. Defaults to 1.0.
         - ``target_layer`` (str, optional): Module name in the classifier whose output is the
-          activation map, e.g. ``'backbone.layer4'``; defaults to :func:`default_target_layer`.
+          activation map, e.g. ``'backbone.layer4'``; defaults to the CAM default
+          (:func:`osteo_mm.explain.targets.default_target_layer_names`: the last ResNet stage,
+          ``ln1`` of the last ViT block, whose tokens still reach the class token).
         - ``loss`` (str): ``'outside_mass'``, ``'correlation'`` or ``'cosine'`` (above).
           Defaults to ``'outside_mass'``.
         - ``eps`` (float): Stabiliser of the normalisation. Defaults to 1e-6.
@@ -128,12 +84,15 @@ class CAMAlignmentGuidance(BaseGuidance):
                 data_samples: List[DataSample], roi_masks: torch.Tensor,
                 has_roi: torch.Tensor) -> Tuple[tuple, torch.Tensor]:
         """See :meth:`BaseGuidance.penalty`."""
-        name = self.target_layer or default_target_layer(classifier.backbone)
+        name = self.target_layer or default_target_layer_names(classifier)[0]
         captured = []
         handle = classifier.get_submodule(name).register_forward_hook(
             lambda module, args, output: captured.append(output))
+        reshape = TokensToFeatureMap(classifier.backbone) if is_vit(classifier.backbone) \
+            else None
         try:
-            feats = classifier.extract_feat(inputs)
+            with reshape or contextlib.nullcontext():
+                feats = classifier.extract_feat(inputs)
         finally:
             handle.remove()
         if len(captured) != 1 or not isinstance(captured[0], torch.Tensor):
@@ -151,9 +110,10 @@ class CAMAlignmentGuidance(BaseGuidance):
         if grads is None:
             raise ValueError(f'The class scores do not depend on target_layer {name!r}.')
         if activation.dim() == 3:
-            extra = getattr(classifier.backbone, 'num_extra_tokens', 0)
-            activation = tokens_to_grid(activation, extra, inputs.shape[-2:])
-            grads = tokens_to_grid(grads, extra, inputs.shape[-2:])
+            if reshape is None:
+                raise ValueError(f'target_layer {name!r} returns tokens but the backbone is not '
+                                 'a ViT with a patch grid')
+            activation, grads = reshape(activation), reshape(grads)
         weights = grads.mean(dim=(2, 3), keepdim=True)
         cam = (weights * activation).sum(dim=1)
         inside = F.adaptive_avg_pool2d(roi_masks, cam.shape[-2:]).squeeze(1)

@@ -8,7 +8,7 @@ Further initialisations (proxy tasks, supervised chest pre-training) join with
 ``--init NAME@BACKBONE=CKPT``; ``benchmarks/proxy_transfer_phantom.sh`` runs the whole study.
 
 Usage (numbers in docs/benchmarks.md):
-    nice -n 10 python benchmarks/data_efficiency_phantom.py \
+    nice -n 10 python tools/analysis/data_efficiency_phantom.py \
         --shoulder-root data/phantom_shoulder --mae-ckpt work_dirs/mae/epoch_8.pth \
         --spark-ckpt work_dirs/spark/epoch_8.pth --work-dir work_dirs/data_efficiency_phantom
 """
@@ -21,7 +21,7 @@ from mmengine.config import Config
 from osteo_mm.experiments.data_efficiency import parse_inits, plan_runs, run_study, write_outputs
 from osteo_mm.utils.cli import UserInputError
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BACKBONES = {
     'deit-tiny': ('configs/mae/benchmarks/deit-tiny_shoulder-binary_mae-ft.py',
                   'model = dict(backbone=dict(img_size=img_size))'),
@@ -63,36 +63,26 @@ default_hooks = dict(logger=dict(interval=20),
 """
 
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--shoulder-root', required=True)
-    parser.add_argument('--mae-ckpt', help='chest-MAE DeiT-tiny checkpoint (init chest-mae)')
-    parser.add_argument('--spark-ckpt', help='chest-SparK ResNet-18 checkpoint (chest-spark)')
-    parser.add_argument('--init', action='append', default=[], metavar='NAME[@BACKBONE]=CKPT',
-                        help='another initialisation, as in tools/analysis/data_efficiency.py '
-                        '(repeatable)')
-    parser.add_argument('--backbones', nargs='+', choices=sorted(BACKBONES),
-                        default=sorted(BACKBONES))
-    parser.add_argument('--work-dir', default='work_dirs/data_efficiency_phantom')
-    parser.add_argument('--img-size', type=int, default=64)
-    parser.add_argument('--epochs', type=int, default=6)
-    parser.add_argument('--fractions', nargs='+', type=float, default=[0.1, 0.25, 1.0])
-    parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1])
-    return parser.parse_args()
-
-
-def main() -> None:
-    args = parse_args()
-    config_dir = osp.join(args.work_dir, 'configs')
+def write_configs(work_dir: str, backbones, shoulder_root: str, img_size: int,
+                  epochs: int) -> dict:
+    """Write the shrunk fine-tuning config of each backbone; return name -> Config."""
+    config_dir = osp.join(work_dir, 'configs')
     os.makedirs(config_dir, exist_ok=True)
     configs = {}
-    for name in args.backbones:
+    for name in backbones:
         base, extra = BACKBONES[name]
         path = osp.join(config_dir, f'{name}.py')
         with open(path, 'w') as f:
-            f.write(CHILD.format(base=osp.join(ROOT, base), extra=extra, size=args.img_size,
-                                 root=osp.abspath(args.shoulder_root), epochs=args.epochs))
+            f.write(CHILD.format(base=osp.join(ROOT, base), extra=extra, size=img_size,
+                                 root=osp.abspath(shoulder_root), epochs=epochs))
         configs[name] = Config.fromfile(path)
+    return configs
+
+
+def run(args: argparse.Namespace) -> None:
+    """Run the study with the options of ``tools/analysis/data_efficiency_phantom.py``."""
+    configs = write_configs(args.work_dir, args.backbones, args.shoulder_root, args.img_size,
+                            args.epochs)
     inits = [('scratch', None, None)]
     for name, ckpt, backbone in (('chest-mae', args.mae_ckpt, 'deit-tiny'),
                                  ('chest-spark', args.spark_ckpt, 'resnet18')):
@@ -102,13 +92,10 @@ def main() -> None:
         inits += [(name, osp.abspath(ckpt) if ckpt else None, only)
                   for name, ckpt, only in parse_inits(args.init)]
         runs = plan_runs(configs, inits, args.fractions, args.seeds)
-    except (UserInputError, ValueError) as err:
-        raise SystemExit(f'error: {err}') from None
+    except ValueError as err:
+        raise UserInputError(str(err)) from None
     metric = 'binary/roc_auc'
     results = run_study(configs, runs, args.work_dir, metric)
     summary = write_outputs(results, args.work_dir, metric)
     print(summary.to_string(index=False, float_format='%.3f'))
 
-
-if __name__ == '__main__':
-    main()

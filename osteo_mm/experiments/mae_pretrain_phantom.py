@@ -9,7 +9,7 @@ ResNet-18 step at 128 px costs ~10x an MAE step on a shared 2-core box.
 Usage (numbers in docs/benchmarks.md):
     python tools/dataset_converters/make_phantom.py chest --out data/phantom_chest \
         --num-patients 200 --size 128 --seed 0
-    nice -n 10 python benchmarks/mae_pretrain_phantom.py --chest-root data/phantom_chest \
+    nice -n 10 python tools/analysis/mae_pretrain_phantom.py --chest-root data/phantom_chest \
         --work-dir work_dirs/mim_phantom
 """
 import argparse
@@ -25,7 +25,7 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MAE = 'configs/mae/mae_deit-t-p16_1xb32-coslr-8e_phantom-chest-128px.py'
 SPARK = 'configs/spark/spark_sparse-resnet18_1xb32-coslr-8e_phantom-chest-128px.py'
 
@@ -59,14 +59,14 @@ def plot(steps: list, values: list, title: str, out: str) -> None:
     os.replace(f'{out}.tmp.png', out)
 
 
-def main() -> None:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--chest-root', required=True)
     parser.add_argument('--work-dir', default='work_dirs/mim_phantom')
     parser.add_argument('--spark-size', type=int, default=64)
     parser.add_argument('--spark-batch', type=int, default=16)
     parser.add_argument('--out-dir', default=osp.join(ROOT, 'docs', 'images'))
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     root = osp.abspath(args.chest_root)
     common = [f'train_dataloader.dataset.data_root={root}', 'train_dataloader.num_workers=1']
     runs = {
@@ -86,6 +86,3 @@ def main() -> None:
         print(f'{name}: {len(values)} logged points, iterations {steps[0]}-{steps[-1]}, '
               f'mean loss first 5 {first:.4f}, last 5 {last:.4f}')
 
-
-if __name__ == '__main__':
-    main()

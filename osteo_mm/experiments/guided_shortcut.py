@@ -11,13 +11,12 @@ Example::
 
     python tools/dataset_converters/make_phantom.py shoulder --out data/phantom_sc \\
         --num-patients 600 --size 128 --format png --shortcut-rate 0.95
-    nice -n 10 python benchmarks/guided_shortcut.py data/phantom_sc work_dirs/guided_sc \\
+    nice -n 10 python tools/analysis/guided_shortcut.py data/phantom_sc work_dirs/guided_sc \\
         --run plain=configs/resnet/resnet18_shoulder-binary.py:1.0 \\
         --run cam=configs/guided/resnet18_phantom-shoulder+guided-cam.py:1.0 \\
         --run cam-roi25=configs/guided/resnet18_phantom-shoulder+guided-cam.py:0.25 \\
         --cfg-options train_cfg.max_epochs=10
 """
-import argparse
 import os
 import os.path as osp
 import subprocess
@@ -27,7 +26,7 @@ from typing import List, Sequence
 import numpy as np
 import pandas as pd
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 ROI_COLUMNS = ('roi_mask', 'roi_bbox')
 
 
@@ -97,29 +96,20 @@ def run_one(name: str, config: str, fraction: float, data_root: str, work_dir: s
     return [preds, osp.join(cam_dir, 'causality.csv')]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('data_root', help='shortcut phantom from make_phantom.py shoulder')
-    parser.add_argument('work_dir')
-    parser.add_argument('--run', action='append', required=True, metavar='NAME=CONFIG:FRACTION',
-                        help='a run: its name, config and the share of training patients '
-                        'with ROI (repeatable; the first is the reference)')
-    parser.add_argument('--cfg-options', nargs='+', default=[],
-                        help='config overrides for every run (key=value)')
-    args = parser.parse_args()
-    data_root = osp.abspath(args.data_root)
+def run(data_root: str, work_dir: str, runs: Sequence[str],
+        cfg_options: Sequence[str] = ()) -> str:
+    """Run every ``NAME=CONFIG:FRACTION`` and compare them; return the report folder."""
+    data_root = osp.abspath(data_root)
     names, preds, cams = [], [], []
-    for spec in args.run:
+    for spec in runs:
         name, rest = spec.split('=', 1)
         config, fraction = rest.rsplit(':', 1)
         pred, cam = run_one(name, osp.abspath(config), float(fraction), data_root,
-                            osp.abspath(args.work_dir), args.cfg_options)
+                            osp.abspath(work_dir), cfg_options)
         names.append(name)
         preds.append(pred)
         cams.append(cam)
+    out = osp.join(osp.abspath(work_dir), 'compare')
     tool('analysis/compare_models.py', '--preds', *preds, '--names', *names, '--cam', *cams,
-         '--out', osp.join(osp.abspath(args.work_dir), 'compare'))
-
-
-if __name__ == '__main__':
-    main()
+         '--out', out)
+    return out

@@ -6,7 +6,7 @@ For each seed: AUC (osteoporosis vs not) of a 5-fold cross-validated logistic re
 reach given the noisy T -> DTI coupling).
 
 Example:
-    nice -n 10 python benchmarks/phantom_signal.py --num-images 1000 --size 128 --seeds 0 1 2
+    nice -n 10 python tools/analysis/phantom_signal.py --num-images 1000 --size 128 --seeds 0 1 2
 """
 import argparse
 
@@ -36,12 +36,12 @@ def measure(num_images: int, size: int, seed: int) -> dict:
                 latent_dti=roc_auc_score(positive, -np.array(dti)))
 
 
-def main() -> None:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description='Shoulder phantom signal locality')
     parser.add_argument('--num-images', type=int, default=1000)
     parser.add_argument('--size', type=int, default=128)
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     print('| seed | px | images | prevalence | histogram LR AUC | ROI cortical index AUC '
           '| latent DTI AUC |')
     for seed in args.seeds:
@@ -49,6 +49,3 @@ def main() -> None:
         print(f'| {seed} | {args.size} | {args.num_images} | {r["prevalence"]:.3f} '
               f'| {r["histogram"]:.3f} | {r["roi_index"]:.3f} | {r["latent_dti"]:.3f} |')
 
-
-if __name__ == '__main__':
-    main()

@@ -32,12 +32,12 @@ causality" section of docs/benchmarks.md.
 
 Example (CPU, small)::
 
-    nice -n 10 .venv/bin/python benchmarks/cam_phantom_causality.py /tmp/cam_phantom \
+    nice -n 10 .venv/bin/python tools/analysis/cam_phantom_causality.py /tmp/cam_phantom \
         --num-patients 400 --epochs 6
 
 Example (one GPU)::
 
-    python benchmarks/cam_phantom_causality.py /tmp/cam_phantom_gpu --num-patients 2000 \
+    python tools/analysis/cam_phantom_causality.py /tmp/cam_phantom_gpu --num-patients 2000 \
         --phantom-size 256 --img-size 256 --epochs 30 --batch-size 64 --num-workers 8 \
         --gen-workers 16 --amp
 """
@@ -56,15 +56,13 @@ from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
 
 import osteo_mm  # noqa: F401
-from osteo_mm.datasets.phantom import POSE_SHIFT, generate_shoulder
+from osteo_mm.datasets.phantom import generate_shoulder
 from osteo_mm.evaluation.metrics.causality import causality_scores
-from osteo_mm.explain import CAM_SCORES
 from osteo_mm.explain.analysis import build_split, image_ids, load_classifier, run_gradcam
 from osteo_mm.explain.io import id_to_relpath
-from osteo_mm.models.guidance import CAMAlignmentGuidance
 from osteo_mm.stats import holm, wilcoxon_test
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BASE = osp.join(ROOT, 'configs', 'resnet', 'resnet18_phantom-shoulder-binary_64px-8e-cpu.py')
 CONFIG = '''_base_ = [{base!r}]
 data_root = {root!r}
@@ -214,46 +212,8 @@ def marker_mass(cam_dir: str, data_root: str) -> tuple[float, float, int]:
     return float(np.nanmean(shares)), float(np.mean(areas)), len(shares)
 
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('work_dir')
-    parser.add_argument('--num-patients', type=int, default=400)
-    parser.add_argument('--phantom-size', type=int, default=128, help='side of the films')
-    parser.add_argument('--img-size', type=int, default=64, help='network input side')
-    parser.add_argument('--epochs', type=int, default=6)
-    parser.add_argument('--batch-size', type=int, default=32)
-    parser.add_argument('--num-workers', type=int, default=0, help='dataloader workers')
-    parser.add_argument('--gen-workers', type=int, default=1, help='phantom writer processes')
-    parser.add_argument('--amp', action='store_true', help='train with mixed precision')
-    parser.add_argument('--init-ckpt', help='initialise both trained models\' backbones from '
-                        'this checkpoint (e.g. chest SparK); the random model stays random')
-    parser.add_argument('--output-stride', type=int, default=32, choices=sorted(OUTPUT_STRIDES),
-                        help='ResNet output stride; 16 or 8 dilate the last stage(s), so the '
-                        'default CAM layer is 2x or 4x finer')
-    parser.add_argument('--shortcut-rate', type=float, default=0.95)
-    parser.add_argument('--signal-region', choices=['anatomy', 'roi'], default='anatomy',
-                        help="phantom variant: 'roi' confines the bone signal to the expert ROI")
-    parser.add_argument('--pose-shift', type=float, default=POSE_SHIFT,
-                        help='largest translation of the anatomy per axis, in film sides: '
-                        'larger values move the expert ROI away from the film centre')
-    parser.add_argument('--no-shortcut', action='store_true',
-                        help='only the clean and random models (half the training)')
-    parser.add_argument('--guided-weight', type=float,
-                        help='also train a model on the clean phantom with the CAM-alignment '
-                        'penalty of this weight (expert-guided learning) and explain it')
-    parser.add_argument('--guided-loss', default='outside_mass',
-                        choices=CAMAlignmentGuidance.LOSSES,
-                        help='the penalty: CAM mass outside the ROI, or 1 - correlation or '
-                        'cosine of the map with the ROI on the CAM grid')
-    parser.add_argument('--method', default='gradcam')
-    parser.add_argument('--score', default='logit', choices=CAM_SCORES,
-                        help='explained score of the ground-truth class')
-    parser.add_argument('--target-layers', nargs='+', help='default: last backbone stage')
-    return parser.parse_args()
-
-
-def main() -> None:
-    args = parse_args()
+def run(args: argparse.Namespace) -> None:
+    """Run the study with the options of ``tools/analysis/cam_phantom_causality.py``."""
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
     layers_tag = '_'.join(args.target_layers or ['default'])
     if args.score != 'logit':
@@ -345,6 +305,3 @@ def main() -> None:
     print(tests.to_string(index=False, float_format='%.4g'))
     tests.to_csv(osp.join(work, f'paired_tests_{args.method}_{layers_tag}.csv'), index=False)
 
-
-if __name__ == '__main__':
-    main()

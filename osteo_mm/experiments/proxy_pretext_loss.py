@@ -12,7 +12,7 @@ Example:
     OMP_NUM_THREADS=1 nice -n 10 python tools/train.py \
         configs/proxy/rotation_resnet18_1xb16-coslr-3e_phantom-shoulder-64px.py \
         --work-dir work_dirs/proxy/rotation
-    python benchmarks/proxy_pretext_loss.py work_dirs/proxy/*
+    python tools/analysis/proxy_pretext_loss.py work_dirs/proxy/*
 """
 import argparse
 import glob
@@ -72,6 +72,3 @@ def main(argv=None) -> int:
             return 2
     return 0
 
-
-if __name__ == '__main__':
-    sys.exit(main())
