@@ -19,7 +19,8 @@ loader = dict(num_workers=1, persistent_workers=False)
 train_dataloader = dict(batch_size=16, **loader, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(batch_size=64, **loader,
                       dataset=dict(pipeline=test_pipeline, bbox_file=None))
-test_dataloader = val_dataloader
+# The test loop keeps the base's test split (test_list.txt); only its pipeline changes here.
+test_dataloader = dict(batch_size=64, **loader, dataset=dict(pipeline=test_pipeline))
 max_epochs = 6
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
