@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..explain.intervention import summarize_effects
-from ..stats import holm, wilcoxon_test
+from ..stats import holm, patient_means, wilcoxon_test
 from .records import RecordError, load_causality
 
 #: Trivial priors, in report order, and their display names.
@@ -101,7 +101,9 @@ def _compare(values: pd.Series, other: pd.Series, groups: Optional[pd.Series]) -
     a, b = values[both], other[both]
     if groups is not None and len(a):
         patient = groups.reindex(a.index).fillna(pd.Series(a.index, index=a.index))
-        a, b = a.groupby(patient.to_numpy()).mean(), b.groupby(patient.to_numpy()).mean()
+        means, _ = patient_means(np.stack([a.to_numpy(), b.to_numpy()], axis=1),
+                                 patient.to_numpy())
+        a, b = pd.Series(means[:, 0]), pd.Series(means[:, 1])
     if not len(a):
         return dict(other_mean=np.nan, diff=np.nan, p=np.nan)
     p = wilcoxon_test(a.to_numpy(), b.to_numpy()).p_value if (a != b).any() else 1.0
