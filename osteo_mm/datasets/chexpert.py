@@ -8,14 +8,8 @@ import pandas as pd
 from mmpretrain.datasets import MultiLabelDataset
 from mmpretrain.registry import DATASETS
 
-from .csv_io import (
-    fail_duplicates,
-    fail_rows,
-    join_root,
-    positive_indices,
-    read_csv,
-    require_columns,
-)
+from .columnar import ColumnarDataList, ColumnarDatasetMixin, join_path, text_column
+from .csv_io import fail_duplicates, fail_rows, read_csv, require_columns, strip_few
 from .errors import XrayDataError
 from .labels import (
     CHEXPERT_COMPETITION,
@@ -54,8 +48,53 @@ def apply_uncertainty(values: np.ndarray, labels: tuple[str, ...], policy: str) 
     return out.astype(np.float32)
 
 
+#: Label cells and their values (anything else is an error naming the CSV line).
+CELL_VALUES = {'1.0': 1.0, '0.0': 0.0, '-1.0': -1.0, '1': 1.0, '0': 0.0, '-1': -1.0}
+
+
+def label_values(df: pd.DataFrame, names: tuple[str, ...], path: str) -> np.ndarray:
+    """(N, L) float cells of the label columns: 1, 0, -1, or NaN for an empty cell.
+
+    Every distinct cell text is parsed once (a handful in the real files), not every cell.
+
+    Raises:
+        XrayDataError: Naming the first label column with an invalid cell and its lines.
+    """
+    block = df[list(names)].to_numpy()
+    codes, uniques = pd.factorize(block.ravel())
+    parsed = np.array([_cell_value(u) for u in uniques] + [np.nan])  # +1: factorize's -1
+    bad = np.isinf(parsed)
+    values = parsed[codes].reshape(block.shape)
+    if bad.any():
+        for j, name in enumerate(names):
+            rows = bad[codes.reshape(block.shape)[:, j]]
+            fail_rows(path, rows, f'invalid {name!r} value (expected 1.0, 0.0, -1.0 or empty)',
+                      [repr(v) for v in block[rows, j]])
+    return values
+
+
+def _cell_value(text: str) -> float:
+    """1.0, 0.0, -1.0, NaN for an empty or blank cell, +inf for an invalid one."""
+    text = text.strip()
+    if not text:
+        return np.nan
+    if text in CELL_VALUES:
+        return CELL_VALUES[text]
+    try:
+        value = float(text)
+    except ValueError:
+        return np.inf
+    return value if value in (1.0, 0.0, -1.0) else np.inf
+
+
+def _complete_chexpert_info(info: dict, row: int, shared: dict) -> None:
+    """``ColumnarDataList`` hook: the image path and the positive indices."""
+    join_path(info, row, shared)
+    info['gt_label'] = np.flatnonzero(info['gt_score'] == 1).tolist()
+
+
 @DATASETS.register_module()
-class CheXpertDataset(MultiLabelDataset):
+class CheXpertDataset(ColumnarDatasetMixin, MultiLabelDataset):
     """CheXpert chest X-rays from ``train.csv``/``valid.csv``.
 
     ``Path`` cells look like ``CheXpert-v1.0-small/train/patient00001/study1/view1_frontal.jpg``;
@@ -118,36 +157,29 @@ class CheXpertDataset(MultiLabelDataset):
                          metainfo=dict(classes=LABEL_SETS[labels], **(metainfo or {})),
                          **kwargs)
 
-    def load_data_list(self) -> list[dict]:
-        """Parse the CSV into data-info dicts.
+    def load_data_list(self) -> ColumnarDataList:
+        """Parse the CSV into a column-wise data list (dicts are built on access).
 
         Returns:
-            list[dict]: One dict per selected image.
+            ColumnarDataList: One entry per selected image.
 
         Raises:
             XrayDataError: On missing columns, bad label cells or paths without a patient id.
         """
         path = self.ann_file
         names = LABEL_SETS[self.labels]
-        df = read_csv(path)
-        require_columns(df, ('Path', 'Frontal/Lateral') + names, path)
+        header = read_csv(path, nrows=0).columns
+        require_columns(pd.DataFrame(columns=header), ('Path', 'Frontal/Lateral') + names, path)
+        wanted = {'Path', 'Frontal/Lateral', 'AP/PA', *names}
+        # Only the columns used are turned into strings (not Sex, Age, the other labels).
+        df = read_csv(path, usecols=lambda c: str(c).strip() in wanted)
         rel = df['Path'].str.strip()
         fail_duplicates(path, rel, 'Path')
         patient = rel.str.extract(r'(?:^|/)(patient\d+)/', expand=False)
         fail_rows(path, patient.isna(), 'no patientNNNNN folder in Path',
                   [repr(v) for v in rel[patient.isna()]])
-        values = np.empty((len(df), len(names)))
-        for j, name in enumerate(names):
-            cells = df[name]
-            num = pd.to_numeric(cells.where(cells != ''), errors='coerce')
-            bad = ((cells != '') & num.isna()) | (num.notna() & ~num.isin([1.0, 0.0, -1.0]))
-            if bad.any():  # whitespace-only cells are empty, not invalid
-                bad &= cells.str.strip() != ''
-            fail_rows(path, bad, f'invalid {name!r} value (expected 1.0, 0.0, -1.0 or empty)',
-                      [repr(v) for v in cells[bad]])
-            values[:, j] = num.to_numpy()
-        targets = apply_uncertainty(values, names, self.uncertainty)
-        view = df['Frontal/Lateral'].str.strip().to_numpy()
+        targets = apply_uncertainty(label_values(df, names, path), names, self.uncertainty)
+        view = strip_few(df['Frontal/Lateral']).to_numpy()
         keep = view == 'Frontal' if self.frontal_only else np.ones(len(df), bool)
         if self.split is not None:
             held = patient_holdout(patient.to_numpy(), self.val_fraction, self.split_seed, path)
@@ -155,16 +187,18 @@ class CheXpertDataset(MultiLabelDataset):
         if not keep.any():
             raise XrayDataError(f'{path}: empty dataset (frontal_only={self.frontal_only}, '
                                 f'split={self.split!r})')
-        img_id = rel.str.replace(r'^[^/]+/', '', regex=True).to_numpy()
-        img_path = join_root(self.data_root, rel if self._path_prefix(rel.iat[0])
-                             else pd.Series(img_id))
-        patients = patient.to_numpy()
-        ap_pa = df['AP/PA'].str.strip().to_numpy() if 'AP/PA' in df else np.full(len(df), '')
-        positives = positive_indices(targets)
-        return [dict(img_path=img_path[i], img_id=img_id[i],
-                     patient_id=patients[i], view=view[i], ap_pa=ap_pa[i],
-                     gt_score=targets[i], gt_label=positives[i])
-                for i in np.flatnonzero(keep)]
+        keep = np.flatnonzero(keep)
+        rel = rel.to_numpy()[keep]
+        img_id = pd.Series(rel).str.replace(r'^[^/]+/', '', regex=True).to_numpy()
+        ap_pa = (strip_few(df['AP/PA']).to_numpy()[keep] if 'AP/PA' in df
+                 else np.full(len(keep), ''))
+        img_id_col = text_column(img_id)
+        return ColumnarDataList(
+            dict(img_rel=text_column(rel) if self._path_prefix(rel[0]) else img_id_col,
+                 img_id=img_id_col, patient_id=text_column(patient.to_numpy()[keep]),
+                 view=text_column(view[keep]), ap_pa=text_column(ap_pa),
+                 gt_score=targets[keep]),
+            build=_complete_chexpert_info, shared=dict(root=self.data_root))
 
     def _path_prefix(self, first_path: str) -> bool:
         """Whether ``data_root`` contains the first folder of ``Path`` (one stat in all)."""

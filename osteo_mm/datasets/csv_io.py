@@ -122,16 +122,15 @@ def join_root(root: str, rel: pd.Series) -> np.ndarray:
     return np.where(rel.str.startswith(osp.sep), rel, prefix + rel).astype(object)
 
 
-def positive_indices(targets: np.ndarray) -> list[list[int]]:
-    """Per row, the column indices where ``targets == 1`` (the multi-label ``gt_label``).
+def strip_few(cells: pd.Series) -> pd.Series:
+    """``str.strip`` of a column with few distinct values (each value stripped once).
 
     Args:
-        targets (np.ndarray): (N, L) multi-hot targets.
+        cells (pd.Series): str cells.
 
     Returns:
-        list[list[int]]: N lists of column indices.
+        pd.Series: The stripped cells, same index.
     """
-    rows, cols = np.nonzero(targets == 1)
-    bounds = np.searchsorted(rows, np.arange(len(targets) + 1)).tolist()
-    cols = cols.tolist()  # one conversion, then cheap list slices per row
-    return [cols[bounds[i]:bounds[i + 1]] for i in range(len(targets))]
+    codes, uniques = pd.factorize(cells)
+    return pd.Series(pd.Series(uniques, dtype=object).str.strip().to_numpy()[codes],
+                     index=cells.index)

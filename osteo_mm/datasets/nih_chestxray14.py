@@ -8,7 +8,8 @@ import pandas as pd
 from mmpretrain.datasets import MultiLabelDataset
 from mmpretrain.registry import DATASETS
 
-from .csv_io import fail_duplicates, fail_rows, join_root, positive_indices, read_csv
+from .columnar import ColumnarDataList, ColumnarDatasetMixin, join_path, text_column
+from .csv_io import fail_duplicates, fail_rows, read_csv, strip_few
 from .errors import XrayDataError
 from .labels import NIH_LABELS, NIH_NO_FINDING
 from .nih_layout import locate_nih_images
@@ -41,18 +42,24 @@ def read_data_entry(path: str) -> pd.DataFrame:
     Raises:
         XrayDataError: If the header or a row does not have the expected shape.
     """
-    df = read_csv(path, header=None, skiprows=1)
     header = read_csv(path, header=None, nrows=1).iloc[0].str.strip().tolist()
     if tuple(header[:len(ENTRY_HEADER)]) != ENTRY_HEADER:
         raise XrayDataError(f'{path}: not a Data_Entry_2017 file; header starts with '
                             f'{header[:len(ENTRY_HEADER)]}, expected {list(ENTRY_HEADER)}')
-    extra = df.iloc[:, ENTRY_VALUES:]
-    if df.shape[1] < ENTRY_VALUES or (extra != '').any(axis=None):
+    width = read_csv(path, header=None, skiprows=1, nrows=1).shape[1]
+    if width < ENTRY_VALUES:
         raise XrayDataError(f'{path}: rows must have {ENTRY_VALUES} values (plus an optional '
-                            f'trailing comma); found {df.shape[1]} columns')
+                            f'trailing comma); found {width} columns')
+    # Parse only the columns used (and the last value, and any trailing ones, for the shape
+    # checks): the C parser skips building strings for the others (age, size, spacing).
+    df = read_csv(path, header=None, skiprows=1,
+                  usecols=[0, 1, 3, 6] + list(range(ENTRY_VALUES - 1, width)))
+    if (df[list(range(ENTRY_VALUES, width))] != '').any(axis=None):
+        raise XrayDataError(f'{path}: rows must have {ENTRY_VALUES} values (plus an optional '
+                            f'trailing comma); found {width} columns')
     fail_rows(path, df[ENTRY_VALUES - 1] == '', f'row with fewer than {ENTRY_VALUES} values')
-    return pd.DataFrame({'image': df[0].str.strip(), 'findings': df[1].str.strip(),
-                         'patient_id': df[3].str.strip(), 'view': df[6].str.strip()})
+    return pd.DataFrame({'image': df[0].str.strip(), 'findings': strip_few(df[1]),
+                         'patient_id': df[3].str.strip(), 'view': strip_few(df[6])})
 
 
 def encode_findings(findings: pd.Series, path: str) -> np.ndarray:
@@ -68,21 +75,27 @@ def encode_findings(findings: pd.Series, path: str) -> np.ndarray:
     Raises:
         XrayDataError: On an unknown finding or ``No Finding`` mixed with findings.
     """
-    tokens = findings.str.split('|').explode().str.strip()
+    # Parsed once per distinct cell (about 800 in the real file), then indexed per row.
+    codes, uniques = pd.factorize(findings.reset_index(drop=True))
+    uniques = pd.Series(uniques)
+    tokens = uniques.str.split('|').explode().str.strip()
     rows = tokens.index.to_numpy()
-    codes = tokens.map({name: j for j, name in enumerate(NIH_LABELS)}).to_numpy()
-    no_finding = np.zeros(len(findings), dtype=bool)
+    token_codes = tokens.map({name: j for j, name in enumerate(NIH_LABELS)}).to_numpy()
+    no_finding = np.zeros(len(uniques), dtype=bool)
     no_finding[rows[tokens.to_numpy() == NIH_NO_FINDING]] = True
-    unknown = np.zeros(len(findings), dtype=bool)
-    unknown[rows[pd.isna(codes) & (tokens.to_numpy() != NIH_NO_FINDING)]] = True
+    unknown = np.zeros(len(uniques), dtype=bool)
+    unknown[rows[pd.isna(token_codes) & (tokens.to_numpy() != NIH_NO_FINDING)]] = True
+    table = np.zeros((len(uniques), len(NIH_LABELS)), dtype=np.float32)
+    known = ~pd.isna(token_codes)
+    table[rows[known], token_codes[known].astype(np.int64)] = 1
+    cells = findings.to_numpy()
+    unknown = unknown[codes]
     fail_rows(path, unknown, f'unknown finding (expected {list(NIH_LABELS)} or '
-              f'{NIH_NO_FINDING!r})', [repr(v) for v in findings[unknown]])
-    targets = np.zeros((len(findings), len(NIH_LABELS)), dtype=np.float32)
-    known = ~pd.isna(codes)
-    targets[rows[known], codes[known].astype(np.int64)] = 1
-    fail_rows(path, no_finding & (targets.sum(1) > 0), f'{NIH_NO_FINDING!r} mixed with findings')
-    fail_rows(path, ~no_finding & (targets.sum(1) == 0), 'empty Finding Labels')
-    return targets
+              f'{NIH_NO_FINDING!r})', [repr(v) for v in cells[unknown]])
+    no_finding, count = no_finding[codes], table.sum(1)[codes]
+    fail_rows(path, no_finding & (count > 0), f'{NIH_NO_FINDING!r} mixed with findings')
+    fail_rows(path, ~no_finding & (count == 0), 'empty Finding Labels')
+    return table[codes]
 
 
 def read_bbox_list(path: str) -> pd.DataFrame:
@@ -113,8 +126,17 @@ def read_bbox_list(path: str) -> pd.DataFrame:
                          'x1': x, 'y1': y, 'x2': x + w, 'y2': y + h})
 
 
+def _complete_nih_info(info: dict, row: int, shared: dict) -> None:
+    """``ColumnarDataList`` hook: path, positive indices and the film's expert boxes."""
+    join_path(info, row, shared)
+    info['gt_label'] = np.flatnonzero(info['gt_score'] == 1).tolist()
+    if row in shared['boxes']:
+        coords, labels = shared['boxes'][row]
+        info.update(gt_bboxes=coords.copy(), gt_bbox_labels=list(labels))
+
+
 @DATASETS.register_module()
-class NIHChestXray14Dataset(MultiLabelDataset):
+class NIHChestXray14Dataset(ColumnarDatasetMixin, MultiLabelDataset):
     """NIH ChestX-ray14: 112,120 frontal chest X-rays with 14 text-mined findings.
 
     Reads ``Data_Entry_2017.csv`` or ``Data_Entry_2017_v2020.csv`` without opening images.
@@ -206,11 +228,11 @@ class NIHChestXray14Dataset(MultiLabelDataset):
                                 f'{self.ann_file}, e.g. {sorted(unknown)[:5]}')
         return images.isin(names).to_numpy()
 
-    def load_data_list(self) -> list[dict]:
-        """Parse the metadata into data-info dicts.
+    def load_data_list(self) -> ColumnarDataList:
+        """Parse the metadata into a column-wise data list (dicts are built on access).
 
         Returns:
-            list[dict]: One dict per selected image.
+            ColumnarDataList: One entry per selected image.
 
         Raises:
             XrayDataError: On malformed CSV rows, unknown findings or split-list images.
@@ -218,34 +240,30 @@ class NIHChestXray14Dataset(MultiLabelDataset):
         df = read_data_entry(self.ann_file)
         fail_duplicates(self.ann_file, df['image'], 'image')
         targets = encode_findings(df['findings'], self.ann_file)
-        boxes = self._boxes(set(df['image'])) if self.bbox_file else {}
         keep = np.flatnonzero(self._selected(df['image'], df['patient_id']))
         if len(keep) == 0:
             raise XrayDataError(f'{self.ann_file}: empty dataset for split {self.split!r}')
-        images, patients, views = (df[c].to_numpy() for c in ('image', 'patient_id', 'view'))
-        rel = locate_nih_images(self.data_root, images[keep], self.img_dir, self.check_images)
-        img_path = join_root(self.data_root, pd.Series(rel))
-        positives = positive_indices(targets)
-        data_list = []
-        for k, pos in enumerate(keep):
-            info = dict(img_path=img_path[k],
-                        img_id=rel[k], patient_id=patients[pos],
-                        view=views[pos], gt_score=targets[pos], gt_label=positives[pos])
-            info.update(boxes.get(images[pos], {}))
-            data_list.append(info)
-        return data_list
+        images, patients, views = (df[c].to_numpy()[keep] for c in ('image', 'patient_id', 'view'))
+        rel = text_column(locate_nih_images(self.data_root, images, self.img_dir,
+                                            self.check_images))
+        boxes = self._boxes(images, df['image'].to_numpy()) if self.bbox_file else {}
+        return ColumnarDataList(
+            dict(img_rel=rel, img_id=rel, patient_id=text_column(patients),
+                 view=text_column(views), gt_score=targets[keep]),
+            build=_complete_nih_info, shared=dict(root=self.data_root, boxes=boxes))
 
-    def _boxes(self, images: set[str]) -> dict[str, dict]:
-        """Expert boxes per image name from ``bbox_file``."""
+    def _boxes(self, selected: np.ndarray, images: np.ndarray) -> dict[int, tuple]:
+        """Expert boxes from ``bbox_file``: row of ``selected`` -> (boxes, labels)."""
         path = osp.join(self.data_root, self.bbox_file)
         table = read_bbox_list(path)
         unknown = ~table['image'].isin(images)
         fail_rows(path, unknown, f'image not in {self.ann_file}',
                   [repr(v) for v in table['image'][unknown]])
         coords = table[['x1', 'y1', 'x2', 'y2']].to_numpy(np.float32)
-        return {name: dict(gt_bboxes=coords[idx],
-                           gt_bbox_labels=table['label'].to_numpy()[idx].tolist())
-                for name, idx in table.groupby('image').indices.items()}
+        labels = table['label'].to_numpy()
+        rows = pd.Index(selected).get_indexer(table['image'])
+        return {int(rows[idx[0]]): (coords[idx], labels[idx].tolist())
+                for idx in table.groupby('image').indices.values() if rows[idx[0]] >= 0}
 
     def extra_repr(self) -> list[str]:
         """Extra lines of ``repr(dataset)``."""

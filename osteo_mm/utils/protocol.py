@@ -37,6 +37,11 @@ def dataset_ids(dataset) -> Tuple[List[str], List[str]]:
         tuple[list[str], list[str]]: ``img_id`` (``img_path`` when the dataset has no ids) and
         ``patient_id`` (``''`` when unknown) per item.
     """
+    column = getattr(dataset, 'column', None)  # column-wise datasets: no dict per item
+    if callable(column):
+        images = column('img_id').tolist()
+        if all(images):
+            return images, [str(p or '') for p in column('patient_id').tolist()]
     images, patients = [], []
     infos = getattr(dataset, 'data_list', None)  # unserialised BaseDataset: no per-item copy
     if not isinstance(infos, list) or len(infos) != len(dataset):

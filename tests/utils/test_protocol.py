@@ -45,6 +45,19 @@ def test_datasets_without_img_id_are_compared_by_path(tmp_path):
     assert images == [str(tmp_path / 'a.png'), 'b.png'] and patients == ['', 'P9']
 
 
+def test_column_wise_dataset_ids_equal_the_per_item_dicts(tmp_path):
+    from osteo_mm.datasets import NIHChestXray14Dataset
+    lines = ['Image Index,Finding Labels,Follow-up #,Patient ID,Patient Age,Patient Gender,'
+             'View Position,OriginalImage[Width,Height],OriginalImagePixelSpacing[x,y]']
+    lines += [f'{i:08d}_000.png,No Finding,0,{i // 2},40,M,PA,1,1,0.1,0.1' for i in range(9)]
+    (tmp_path / 'Data_Entry_2017.csv').write_text('\n'.join(lines) + '\n')
+    ds = NIHChestXray14Dataset(str(tmp_path), split=None, check_images=False, indices=[8, 1, 4])
+    fast = dataset_ids(ds)
+    slow = dataset_ids(Items([ds.get_data_info(i) for i in range(len(ds))]))
+    assert fast == slow == (['images/00000008_000.png', 'images/00000001_000.png',
+                             'images/00000004_000.png'], ['4', '0', '2'])
+
+
 def test_a_test_evaluator_choosing_its_threshold_on_the_test_split_is_refused():
     youden = Config(dict(test_evaluator=[dict(type='Accuracy'),
                                          dict(type='BinaryDiagnosticMetric')]))
