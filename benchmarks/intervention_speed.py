@@ -5,7 +5,8 @@ K controls filled). This script times ``RegionIntervention`` on a batch and, sep
 same 2 + K batched forward passes alone, on the same model and inputs; the ratio is the
 overhead of placing the controls and filling the regions. Target (issue 19): K = 4 costs no
 more than 1.25x its forward passes. Also reported against 1 + K passes, the count the issue
-text names. Results go to the "Interventions and attributions" section of docs/benchmarks.md.
+text names, and, for a caller that already has the original logits (``original_logits=``, 1 + K
+passes), that variant against 1 + K passes. Results go to the "Interventions and attributions" section of docs/benchmarks.md.
 
 Example::
 
@@ -78,17 +79,22 @@ def main() -> None:
                 model(images)
         sync()
 
-    def intervene():
+    def intervene(original_logits=None):
         intervention(images, regions, [1] * args.batch, keys=range(args.batch),
-                     reference=reference)
+                     reference=reference, original_logits=original_logits)
         sync()
+
+    with torch.no_grad():
+        known = model(images)
 
     intervene()
     forwards(1)  # warm-up
-    rows = {'intervention': [], f'{passes} forwards': [], f'{passes - 1} forwards': []}
+    rows = {'intervention': [], 'known logits': [], f'{passes} forwards': [],
+            f'{passes - 1} forwards': []}
     cpu = {k: [] for k in rows}
-    for _ in range(args.repeats):  # interleaved, so load changes hit all three alike
+    for _ in range(args.repeats):  # interleaved, so load changes hit all alike
         for name, fn in (('intervention', intervene),
+                         ('known logits', lambda: intervene(known)),
                          (f'{passes} forwards', lambda: forwards(passes)),
                          (f'{passes - 1} forwards', lambda: forwards(passes - 1))):
             start, start_cpu = time.perf_counter(), time.process_time()
@@ -103,10 +109,12 @@ def main() -> None:
     for name in rows:
         print(f'  {name:>14}: wall median {med[name]:.3f} s (min {min(rows[name]):.3f} s), '
               f'CPU median {med_cpu[name]:.3f} s')
-    for name in list(rows)[1:]:
-        print(f'  intervention / {name}: wall {med["intervention"] / med[name]:.2f}x '
-              f'(min/min {min(rows["intervention"]) / min(rows[name]):.2f}x), CPU '
-              f'{med_cpu["intervention"] / med_cpu[name]:.2f}x')
+    for top, name in (('intervention', f'{passes} forwards'),
+                      ('intervention', f'{passes - 1} forwards'),
+                      ('known logits', f'{passes - 1} forwards')):
+        print(f'  {top} / {name}: wall {med[top] / med[name]:.2f}x '
+              f'(min/min {min(rows[top]) / min(rows[name]):.2f}x), CPU '
+              f'{med_cpu[top] / med_cpu[name]:.2f}x')
 
 
 if __name__ == '__main__':

@@ -26,7 +26,8 @@ Fills (all computed in network-input space, pasted only inside the region):
   control effects are exactly 0 there by construction.
 
 Cost: for a batch of B images, 2 + K batched forward passes of B images each (original, ROI
-filled, K controls); nothing else runs on the model. Controls are placed per image from a seed
+filled, K controls); nothing else runs on the model. A caller that already has the logits of
+the unmodified images passes them as ``original_logits`` and saves the first pass (1 + K). Controls are placed per image from a seed
 derived from ``(seed, image key)``, so results do not depend on batch size or resumption.
 
 Python API (stable; used by the phantom validations in ``osteo_mm/experiments``)::
@@ -301,7 +302,8 @@ class RegionIntervention:
     @torch.no_grad()
     def __call__(self, inputs: torch.Tensor, regions, classes: Optional[Sequence[int]] = None,
                  keys: Optional[Sequence[int]] = None,
-                 reference: Optional[torch.Tensor] = None) -> InterventionResult:
+                 reference: Optional[torch.Tensor] = None,
+                 original_logits: Optional[torch.Tensor] = None) -> InterventionResult:
         """Measure the effects for one batch.
 
         Args:
@@ -312,6 +314,10 @@ class RegionIntervention:
             keys (Sequence[int], optional): Per-image seed keys (e.g. :func:`image_key` of the
                 id); default: the batch positions.
             reference (torch.Tensor, optional): Counterfactual inputs for ``fill='reference'``.
+            original_logits (torch.Tensor, optional): ``(B, num_classes)`` logits of the model
+                on the unmodified ``inputs``, when the caller has them already (e.g. from a
+                CAM pass); the intervention then runs 1 + K forward passes instead of 2 + K.
+                They must come from this model in eval mode: they are not checked.
 
         Returns:
             InterventionResult: The effects.
@@ -337,7 +343,11 @@ class RegionIntervention:
         tiled = inputs.repeat(1 + k, 1, 1, 1)
         ref = None if reference is None else reference.to(inputs.device).repeat(1 + k, 1, 1, 1)
         filled = fill_regions(tiled, masks_t, self.fill, ref, self.blur_sigma)
-        logits = [self.model(inputs)]
+        if original_logits is not None and tuple(original_logits.shape[:1]) != (n, ):
+            raise ValueError(f'original_logits {tuple(original_logits.shape)} do not match '
+                             f'{n} inputs')
+        logits = [self.model(inputs) if original_logits is None
+                  else original_logits.to(inputs.device)]
         logits += [self.model(part) for part in filled.split(n)]
         if classes is None:
             chosen = logits[0].argmax(dim=1)

@@ -114,6 +114,26 @@ def test_forward_passes_are_two_plus_k_batched():
     assert sizes == [5] * 6  # original, ROI, 4 controls: each one pass over the batch
 
 
+def test_known_original_logits_save_the_first_pass_and_change_nothing():
+    model = box_classifier(BOX)
+    regions = np.stack([box_mask(BOX, (SIZE, SIZE))] * 5)
+    images = _images(5)
+    intervention = RegionIntervention(model, fill='blur', controls=4, anatomy='all')
+    full = intervention(images, regions)
+    with torch.no_grad():
+        logits = model(images)
+    sizes = []
+    handle = model.register_forward_pre_hook(lambda m, args: sizes.append(len(args[0])))
+    reused = intervention(images, regions, original_logits=logits)
+    handle.remove()
+    assert sizes == [5] * 5  # 1 + K
+    for field in ('target_classes', 'original', 'roi_effect', 'control_effects', 'control_effect',
+                  'n_controls'):
+        np.testing.assert_array_equal(getattr(reused, field), getattr(full, field))
+    with pytest.raises(ValueError, match='original_logits'):
+        intervention(images, regions, original_logits=logits[:4])
+
+
 def test_summary_uses_patient_means_and_counts_exclusions():
     table = pd.DataFrame(dict(
         img_id=['a', 'b', 'c', 'd', 'e', 'f', 'g'],
