@@ -138,7 +138,8 @@ def write_config(work: str, name: str, data_root: str, args: argparse.Namespace,
     if guided:
         model.append(GUIDED.format(weight=args.guided_weight, loss=args.guided_loss))
     with open(path, 'w') as f:
-        f.write(CONFIG.format(base=BASE, root=data_root + '/', epochs=args.epochs,
+        f.write(CONFIG.format(base=getattr(args, 'base_config', None) or BASE,
+                              root=data_root + '/', epochs=args.epochs,
                               img_size=args.img_size, batch=args.batch_size,
                               workers=args.num_workers, persistent=args.num_workers > 0,
                               val_interval=max(1, args.epochs // 5),

@@ -186,6 +186,9 @@ class PhantomValidation:
             trained model's maps and the priors (0 skips them). Defaults to 8.
         attribution_options (dict, optional): ``ig_steps``, ``occlusion_window``, ...
             (see :func:`osteo_mm.explain.analysis.run_gradcam`).
+        base_config (str, optional): Classifier config the run configs inherit (default: the
+            ResNet-18 phantom config; e.g. a DeiT config at ``img_size`` to rank the ViT
+            attribution rules). Its backbone must accept ``img_size`` inputs.
     """
 
     def __init__(self, work_dir: str, num_patients: int = 1000, phantom_size: int = 128,
@@ -194,7 +197,8 @@ class PhantomValidation:
                  controls: int = 4, seed: int = 0, num_workers: int = 0, device: str = 'cpu',
                  amp: bool = False, gen_workers: int = 1,
                  train_images: Optional[int] = None, faithfulness_steps: int = 8,
-                 attribution_options: Optional[dict] = None) -> None:
+                 attribution_options: Optional[dict] = None,
+                 base_config: Optional[str] = None) -> None:
         self.work = osp.abspath(work_dir)
         os.makedirs(self.work, exist_ok=True)
         self.num_patients, self.phantom_size, self.img_size = num_patients, phantom_size, img_size
@@ -205,6 +209,7 @@ class PhantomValidation:
         self.train_images = train_images
         self.faithfulness_steps = faithfulness_steps
         self.attribution_options = attribution_options or {}
+        self.base_config = base_config
 
     def path(self, *parts: str) -> str:
         return osp.join(self.work, *parts)
@@ -222,7 +227,8 @@ class PhantomValidation:
         args = argparse.Namespace(
             init_ckpt=self.init_ckpt, output_stride=32, guided_weight=None,
             guided_loss='outside_mass', epochs=max(self.epochs, 1), img_size=self.img_size,
-            batch_size=self.batch_size, num_workers=self.num_workers)
+            batch_size=self.batch_size, num_workers=self.num_workers,
+            base_config=self.base_config)
         self.configs = {name: write_config(self.work, name, self.path(f'phantom_{name}'), args)
                         for name in ('clean', 'shortcut')}
         if self.train_images:
@@ -232,11 +238,11 @@ class PhantomValidation:
         self.cfgs = {name: Config.fromfile(path) for name, path in self.configs.items()}
         return self.configs
 
-    def prepare(self) -> Dict[str, str]:
-        """Phantoms, configs and checkpoints; returns model name -> checkpoint."""
+    def prepare(self, names: Sequence[str] = ('clean', 'shortcut')) -> Dict[str, str]:
+        """Phantoms, configs and the checkpoints of ``names``; returns name -> checkpoint."""
         self.write_configs()
         ckpts = {}
-        for name in ('clean', 'shortcut'):
+        for name in names:
             ckpts[name] = (_train(self.work, name, self.configs[name], self.epochs, self.amp)
                            if self.epochs > 0 else
                            _untrained(self.work, name, self.cfgs[name], self.seed + 1 + len(ckpts)))
@@ -429,7 +435,9 @@ class PhantomValidation:
 
     def run(self, parts: Sequence[str] = ('i', 'ii')) -> str:
         """Run the validations; write ``validation.md`` and the CSVs; return the Markdown path."""
-        models = self.models(self.prepare())
+        # (i) needs the clean model only; (ii) both.
+        models = self.models(self.prepare(('clean', 'shortcut') if 'ii' in parts
+                                          else ('clean', )))
         lines = [f'# Phantom validation ({self.num_patients} patients, {self.img_size} px, '
                  f'{self.epochs} epochs)\n']
         results = {}

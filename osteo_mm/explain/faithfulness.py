@@ -96,7 +96,9 @@ def deletion_insertion(model: nn.Module, inputs: torch.Tensor, maps, classes: Se
         raise ValueError(f'curve score must be one of {CURVE_SCORES}, got {score!r}')
     if steps < 1:
         raise ValueError(f'steps must be >= 1, got {steps}')
-    maps = torch.as_tensor(np.asarray(maps) if not isinstance(maps, torch.Tensor) else maps)
+    if not isinstance(maps, torch.Tensor):
+        maps = np.asarray(maps)
+        maps = torch.from_numpy(maps if maps.flags.writeable else maps.copy())
     n, _, height, width = inputs.shape
     if tuple(maps.shape) != (n, height, width):
         raise ValueError(f'maps {tuple(maps.shape)} do not match inputs {tuple(inputs.shape)}')

@@ -40,3 +40,19 @@ def test_toy_validation_writes_every_table_with_priors_and_random_rows(tmp_path)
     # Faithfulness of the trained maps and of the priors, under the same model.
     assert methods[['deletion_auc', 'insertion_auc']].loc['dataset ROI prior'].notna().all()
     assert methods[['deletion_auc', 'insertion_auc']].loc['gradcam (trained)'].between(0, 1).all()
+
+
+def test_vit_base_config_ranks_the_attention_rules_and_trains_only_what_part_i_needs(tmp_path):
+    import os.path as osp
+    base = osp.join(osp.dirname(__file__), '..', '..', 'configs', 'vit',
+                    'deit-tiny_phantom-shoulder-binary_64px-5e-cpu.py')
+    run = PhantomValidation(str(tmp_path), num_patients=40, phantom_size=64, img_size=64,
+                            epochs=0, controls=2, batch_size=8, faithfulness_steps=2,
+                            methods=['attention-rollout', 'transformer-attribution'],
+                            base_config=osp.abspath(base))
+    text = open(run.run(['i'])).read()
+    assert 'attention-rollout (trained)' in text and 'transformer-attribution (trained)' in text
+    assert '## (ii)' not in text
+    assert "VisionTransformer" in str(run.cfgs['clean'].model)
+    assert (tmp_path / 'untrained_clean.pth').exists()
+    assert not (tmp_path / 'untrained_shortcut.pth').exists()  # (ii) not asked: not built

@@ -12,6 +12,7 @@ Example (2-core CPU, ~40 min with a chest-SparK backbone)::
         --methods gradcam gradcam++ layercam
 """
 import argparse
+import os.path as osp
 
 import torch
 
@@ -32,6 +33,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--train-images', type=int,
                         help='train on the first N training films only (CPU budget)')
     parser.add_argument('--init-ckpt', help='backbone init of both trained models (chest SparK)')
+    parser.add_argument('--base-config',
+                        help='classifier config to inherit (default: the ResNet-18 phantom '
+                        'config); e.g. a DeiT config to rank the ViT attribution rules')
     parser.add_argument('--methods', nargs='+', default=['gradcam'], choices=METHODS,
                         help='attribution methods ranked in (i)')
     parser.add_argument('--controls', type=int, default=4, help='control regions per image')
@@ -57,6 +61,8 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     if args.init_ckpt:
         require_file(args.init_ckpt, 'init checkpoint')
+    if args.base_config:
+        args.base_config = osp.abspath(require_file(args.base_config, 'base config'))
     try:
         path = PhantomValidation(
             args.work_dir, num_patients=args.num_patients, phantom_size=args.phantom_size,
@@ -67,7 +73,8 @@ def main(argv=None) -> None:
             faithfulness_steps=args.faithfulness_steps,
             attribution_options=dict(
                 ig_steps=args.ig_steps, occlusion_window=args.occlusion_window,
-                occlusion_stride=args.occlusion_window // 2 if args.occlusion_window else None)
+                occlusion_stride=args.occlusion_window // 2 if args.occlusion_window else None),
+            base_config=args.base_config
         ).run(args.parts)
     except ValueError as err:
         raise UserInputError(str(err)) from None
