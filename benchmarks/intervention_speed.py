@@ -6,7 +6,8 @@ same 2 + K batched forward passes alone, on the same model and inputs; the ratio
 overhead of placing the controls and filling the regions. Target (issue 19): K = 4 costs no
 more than 1.25x its forward passes. Also reported against 1 + K passes, the count the issue
 text names, and, for a caller that already has the original logits (``original_logits=``, 1 + K
-passes), that variant against 1 + K passes. Results go to the "Interventions and attributions" section of docs/benchmarks.md.
+passes), that variant against 1 + K passes. Results go to the "Interventions and attributions"
+section of docs/benchmarks.md.
 
 Example::
 

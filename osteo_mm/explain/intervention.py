@@ -27,8 +27,9 @@ Fills (all computed in network-input space, pasted only inside the region):
 
 Cost: for a batch of B images, 2 + K batched forward passes of B images each (original, ROI
 filled, K controls); nothing else runs on the model. A caller that already has the logits of
-the unmodified images passes them as ``original_logits`` and saves the first pass (1 + K). Controls are placed per image from a seed
-derived from ``(seed, image key)``, so results do not depend on batch size or resumption.
+the unmodified images passes them as ``original_logits`` and saves the first pass (1 + K).
+Controls are placed per image from a seed derived from ``(seed, image key)``, so results do not
+depend on batch size or resumption.
 
 Python API (stable; used by the phantom validations in ``osteo_mm/experiments``)::
 
