@@ -342,8 +342,16 @@ class RegionIntervention:
                 masks[1 + j, i] = control
         masks_t = torch.from_numpy(masks.reshape(-1, *regions.shape[1:])).to(inputs.device)
         tiled = inputs.repeat(1 + k, 1, 1, 1)
-        ref = None if reference is None else reference.to(inputs.device).repeat(1 + k, 1, 1, 1)
-        filled = fill_regions(tiled, masks_t, self.fill, ref, self.blur_sigma)
+        if self.fill == 'blur':
+            # The blurred film does not depend on the region: blur the B films once, not the
+            # (1 + K) B copies, and paste it in like a counterfactual film.
+            sigma = self.blur_sigma or max(inputs.shape[-2:]) / 32
+            blurred = gaussian_blur(inputs, sigma).repeat(1 + k, 1, 1, 1)
+            filled = fill_regions(tiled, masks_t, 'reference', blurred)
+        else:
+            ref = (None if reference is None
+                   else reference.to(inputs.device).repeat(1 + k, 1, 1, 1))
+            filled = fill_regions(tiled, masks_t, self.fill, ref, self.blur_sigma)
         if original_logits is not None and tuple(original_logits.shape[:1]) != (n, ):
             raise ValueError(f'original_logits {tuple(original_logits.shape)} do not match '
                              f'{n} inputs')
