@@ -8,7 +8,12 @@ import pandas as pd
 from mmpretrain.datasets import MultiLabelDataset
 from mmpretrain.registry import DATASETS
 
-from .columnar import ColumnarDataList, ColumnarDatasetMixin, join_path, text_column
+from .columnar import (
+    ColumnarDataList,
+    ColumnarDatasetMixin,
+    complete_multilabel,
+    text_column,
+)
 from .csv_io import fail_duplicates, fail_rows, read_csv, require_columns, strip_few
 from .errors import XrayDataError
 from .labels import (
@@ -87,12 +92,6 @@ def _cell_value(text: str) -> float:
     return value if value in (1.0, 0.0, -1.0) else np.inf
 
 
-def _complete_chexpert_info(info: dict, row: int, shared: dict) -> None:
-    """``ColumnarDataList`` hook: the image path and the positive indices."""
-    join_path(info, row, shared)
-    info['gt_label'] = np.flatnonzero(info['gt_score'] == 1).tolist()
-
-
 @DATASETS.register_module()
 class CheXpertDataset(ColumnarDatasetMixin, MultiLabelDataset):
     """CheXpert chest X-rays from ``train.csv``/``valid.csv``.
@@ -168,8 +167,7 @@ class CheXpertDataset(ColumnarDatasetMixin, MultiLabelDataset):
         """
         path = self.ann_file
         names = LABEL_SETS[self.labels]
-        header = read_csv(path, nrows=0).columns
-        require_columns(pd.DataFrame(columns=header), ('Path', 'Frontal/Lateral') + names, path)
+        require_columns(read_csv(path, nrows=0), ('Path', 'Frontal/Lateral') + names, path)
         wanted = {'Path', 'Frontal/Lateral', 'AP/PA', *names}
         # Only the columns used are turned into strings (not Sex, Age, the other labels).
         df = read_csv(path, usecols=lambda c: str(c).strip() in wanted)
@@ -198,7 +196,7 @@ class CheXpertDataset(ColumnarDatasetMixin, MultiLabelDataset):
                  img_id=img_id_col, patient_id=text_column(patient.to_numpy()[keep]),
                  view=text_column(view[keep]), ap_pa=text_column(ap_pa),
                  gt_score=targets[keep]),
-            build=_complete_chexpert_info, shared=dict(root=self.data_root))
+            build=complete_multilabel, shared=dict(root=self.data_root))
 
     def _path_prefix(self, first_path: str) -> bool:
         """Whether ``data_root`` contains the first folder of ``Path`` (one stat in all)."""

@@ -144,6 +144,13 @@ def join_path(info: dict, index: int, shared: dict) -> None:
     info['img_path'] = osp.join(shared['root'], info.pop('img_rel'))
 
 
+def complete_multilabel(info: dict, index: int, shared: dict) -> None:
+    """``build`` hook of the multi-label chest datasets: the path (:func:`join_path`) and
+    ``gt_label``, the indices where the stored ``gt_score`` is 1."""
+    join_path(info, index, shared)
+    info['gt_label'] = np.flatnonzero(info['gt_score'] == 1).tolist()
+
+
 class ColumnarDatasetMixin:
     """Makes an MMEngine dataset keep a :class:`ColumnarDataList` instead of dicts.
 

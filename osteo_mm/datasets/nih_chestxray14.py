@@ -8,7 +8,12 @@ import pandas as pd
 from mmpretrain.datasets import MultiLabelDataset
 from mmpretrain.registry import DATASETS
 
-from .columnar import ColumnarDataList, ColumnarDatasetMixin, join_path, text_column
+from .columnar import (
+    ColumnarDataList,
+    ColumnarDatasetMixin,
+    complete_multilabel,
+    text_column,
+)
 from .csv_io import fail_duplicates, fail_rows, read_csv, strip_few
 from .errors import XrayDataError
 from .labels import NIH_LABELS, NIH_NO_FINDING
@@ -128,8 +133,7 @@ def read_bbox_list(path: str) -> pd.DataFrame:
 
 def _complete_nih_info(info: dict, row: int, shared: dict) -> None:
     """``ColumnarDataList`` hook: path, positive indices and the film's expert boxes."""
-    join_path(info, row, shared)
-    info['gt_label'] = np.flatnonzero(info['gt_score'] == 1).tolist()
+    complete_multilabel(info, row, shared)
     if row in shared['boxes']:
         coords, labels = shared['boxes'][row]
         info.update(gt_bboxes=coords.copy(), gt_bbox_labels=list(labels))

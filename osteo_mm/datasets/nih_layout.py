@@ -117,7 +117,7 @@ def locate_nih_images(data_root: str, names: np.ndarray, img_dir: str | None = N
             without looking, for metadata-only use). Defaults to True.
 
     Returns:
-        np.ndarray: Relative paths (``str`` array), in the order of ``names``.
+        np.ndarray: Relative paths (object array), in the order of ``names``.
 
     Raises:
         XrayDataError: If a film is missing (naming the first ones and the count) or one name
@@ -126,7 +126,7 @@ def locate_nih_images(data_root: str, names: np.ndarray, img_dir: str | None = N
     names = np.asarray(names, dtype=object)
     if not check:
         prefix = (img_dir if img_dir is not None else FLAT_DIR) + '/'
-        return np.strings.add(prefix, names.astype(str))
+        return np.array([prefix + n for n in names], dtype=object)
     where: dict[str, str] = {}
     clashes = []
     for rel in build_image_index(data_root, img_dir):
@@ -137,7 +137,7 @@ def locate_nih_images(data_root: str, names: np.ndarray, img_dir: str | None = N
     if clashes:
         raise XrayDataError(f'{data_root}: {len(clashes)} film name(s) in two image folders, '
                             f'e.g. {clashes[:MAX_LISTED]}')
-    found = np.array([where.get(n, '') for n in names], dtype=str)
+    found = np.array([where.get(n, '') for n in names], dtype=object)
     missing = names[found == '']
     if len(missing):
         raise XrayDataError(

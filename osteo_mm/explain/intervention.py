@@ -151,6 +151,11 @@ def control_regions(region: np.ndarray, anatomy: np.ndarray, k: int,
     return controls
 
 
+def default_blur_sigma(inputs: torch.Tensor, sigma: Optional[float] = None) -> float:
+    """The blur fill's sigma in pixels: ``sigma`` if given, else 1/32 of the longer side."""
+    return sigma or max(inputs.shape[-2:]) / 32
+
+
 def gaussian_blur(inputs: torch.Tensor, sigma: float) -> torch.Tensor:
     """Separable Gaussian blur of a ``(N, C, H, W)`` batch on its device (reflect padding)."""
     radius = max(1, int(round(3 * sigma)))
@@ -205,8 +210,7 @@ def fill_regions(inputs: torch.Tensor, regions: torch.Tensor, fill: str,
         raise ValueError(f'regions {tuple(regions.shape)} do not match inputs '
                          f'{tuple(inputs.shape)}')
     if fill == 'blur':
-        sigma = blur_sigma or max(inputs.shape[-2:]) / 32
-        source = gaussian_blur(inputs, sigma)
+        source = gaussian_blur(inputs, default_blur_sigma(inputs, blur_sigma))
     elif fill == 'inpaint':
         source = _inpaint(inputs, regions)
     elif fill == 'mean':
@@ -345,8 +349,8 @@ class RegionIntervention:
         if self.fill == 'blur':
             # The blurred film does not depend on the region: blur the B films once, not the
             # (1 + K) B copies, and paste it in like a counterfactual film.
-            sigma = self.blur_sigma or max(inputs.shape[-2:]) / 32
-            blurred = gaussian_blur(inputs, sigma).repeat(1 + k, 1, 1, 1)
+            blurred = gaussian_blur(inputs, default_blur_sigma(inputs, self.blur_sigma))
+            blurred = blurred.repeat(1 + k, 1, 1, 1)
             filled = fill_regions(tiled, masks_t, 'reference', blurred)
         else:
             ref = (None if reference is None
