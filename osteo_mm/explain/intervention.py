@@ -335,6 +335,9 @@ class RegionIntervention:
                              f'{tuple(inputs.shape)}')
         if classes is not None and len(classes) != n:
             raise ValueError(f'{len(classes)} target classes for {n} images')
+        if original_logits is not None and tuple(original_logits.shape[:1]) != (n, ):
+            raise ValueError(f'original_logits {tuple(original_logits.shape)} do not match '
+                             f'{n} inputs')
         keys = list(range(n)) if keys is None else list(keys)
         controls = self.place_controls(inputs, regions, keys)
         # Stack: region-filled, then control slot j of every image (empty slots copy the image
@@ -356,9 +359,6 @@ class RegionIntervention:
             ref = (None if reference is None
                    else reference.to(inputs.device).repeat(1 + k, 1, 1, 1))
             filled = fill_regions(tiled, masks_t, self.fill, ref, self.blur_sigma)
-        if original_logits is not None and tuple(original_logits.shape[:1]) != (n, ):
-            raise ValueError(f'original_logits {tuple(original_logits.shape)} do not match '
-                             f'{n} inputs')
         logits = [self.model(inputs) if original_logits is None
                   else original_logits.to(inputs.device)]
         logits += [self.model(part) for part in filled.split(n)]
