@@ -24,7 +24,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from osteo_mm.utils.cli import UserInputError, cli_main, load_config, require_file
-from osteo_mm.utils.dist import setup_cpu_distributed
+from osteo_mm.utils.dist import release_distributed, setup_cpu_distributed
 from osteo_mm.utils.protocol import (
     add_prediction_dump,
     bind_test_threshold,
@@ -103,6 +103,7 @@ def main(argv=None) -> None:
         metrics = runner.test()
     finally:
         stop_dataloader_workers(runner)
+        release_distributed(runner)
     if args.out_metrics and runner.rank == 0:
         out = {k: _json_value(v) for k, v in metrics.items()}
         out['protocol'] = json.loads(json.dumps(protocol, default=_json_value))

@@ -19,7 +19,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from osteo_mm.utils.cli import cli_main, load_config, require_file
-from osteo_mm.utils.dist import setup_cpu_distributed
+from osteo_mm.utils.dist import release_distributed, setup_cpu_distributed
 from osteo_mm.utils.protocol import check_splits
 from osteo_mm.utils.workers import stop_dataloader_workers
 
@@ -102,6 +102,7 @@ def main(argv=None) -> None:
         runner.train()
     finally:
         stop_dataloader_workers(runner)
+        release_distributed(runner)
 
 
 if __name__ == '__main__':
