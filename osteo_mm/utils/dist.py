@@ -40,7 +40,7 @@ def release_distributed(runner) -> bool:
     The DDP wrapper's reducer holds the process group. Left to interpreter exit, the gloo
     group's threads were torn down in no set order, and a rank of a finished CPU run aborted
     with "terminate called without an active exception" in about 1 of 10 runs of
-    ``tools/dist_train.sh``; destroying the group alone did not stop it (1 in 13), releasing the
+    ``tools/dist_train.sh``; destroying the group alone did not stop it (3 in 26), releasing the
     wrapper first did (0 in 50). ``destroy_process_group`` is local (no barrier), so a rank that
     failed does not wait for the others.
 
